@@ -1,0 +1,32 @@
+import type { BackendAdapter } from '@secret-gateway/core';
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Every backend the gateway can run on, chosen by `SGW_BACKEND`. Each adapter package exports
+ * `fromEnv(env, options)`, reading its own variables (the backend's usual names) and failing with an
+ * error that names the missing variable. Loaded lazily so one backend's SDK never loads for another.
+ */
+export interface BackendContext {
+  /** The gateway's data directory (`SGW_DATA_DIR`), for backends that keep local files. */
+  dataDir: string;
+}
+
+type Factory = (env: Env, context: BackendContext) => Promise<BackendAdapter>;
+
+export const BACKENDS: Record<string, Factory> = {
+  sqlite: async (env, ctx) => (await import('@secret-gateway/adapter-sqlite')).fromEnv(env, ctx),
+  memory: async () => new (await import('@secret-gateway/adapter-memory')).MemoryAdapter(),
+  vault: async (env, ctx) => (await import('@secret-gateway/adapter-vault')).fromEnv(env, ctx),
+  aws: async (env, ctx) => (await import('@secret-gateway/adapter-aws')).fromEnv(env, ctx),
+  gcp: async (env, ctx) => (await import('@secret-gateway/adapter-gcp')).fromEnv(env, ctx),
+  azure: async (env, ctx) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, ctx),
+};
+
+export async function createBackend(name: string, env: Env, context: BackendContext): Promise<BackendAdapter> {
+  const factory = BACKENDS[name];
+  if (!factory) {
+    throw new Error(`SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`);
+  }
+  return factory(env, context);
+}

@@ -1,0 +1,35 @@
+import type { SuiteContext } from './context.ts';
+
+export function health({ runner: { describe, expect }, adapter, freshPath, test }: SuiteContext): void {
+  describe('health and metadata', () => {
+    test('check() passes against a reachable backend', async () => {
+      await expect(adapter().check()).resolves.toBeUndefined();
+    });
+
+    test('capabilities declare the contract version and sane limits', async () => {
+      const a = adapter();
+      expect(a.contractVersion).toBe(1);
+      expect(a.name).toMatch(/^[a-z0-9-]+$/);
+      expect(a.capabilities.maxValueBytes).toBeGreaterThan(0);
+      expect(a.capabilities.maxPathBytes).toBeGreaterThanOrEqual(1024);
+      expect(typeof a.capabilities.atomicVersionsAcrossReplicas).toBe('boolean');
+      expect(typeof a.list === 'function').toBe(a.capabilities.list);
+    });
+
+    test(
+      'list(prefix) returns live paths under the prefix, sorted',
+      async () => {
+        const a = adapter();
+        if (!a.capabilities.list || !a.list) return;
+        const base = freshPath('listing');
+        await a.write(`${base}/b`, 'x');
+        await a.write(`${base}/a`, 'x');
+        await a.write(`${base}/a/deeper`, 'x');
+        await a.write(`${base}/gone`, 'x');
+        await a.deleteSecret(`${base}/gone`);
+        expect(await a.list(`${base}/`)).toEqual([`${base}/a`, `${base}/a/deeper`, `${base}/b`]);
+      },
+      'list',
+    );
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The contract between Secret Gateway and a storage backend. Small and async on purpose: an adapter
+ * maps paths and versions onto its backend; SecretService (service.ts) owns validation, limits,
+ * deadlines and retries, so an adapter never re-checks what core already checked.
+ */
+
+/** Bumped when the interface changes incompatibly; adapters declare the version they implement. */
+export const ADAPTER_CONTRACT_VERSION = 1 as const;
+
+export interface AdapterCapabilities {
+  /**
+   * Largest value, in UTF-8 bytes, the backend can store. SecretService answers 413 for anything
+   * above min(this, the configured limit) without calling the adapter (Azure: 25 KB).
+   */
+  readonly maxValueBytes: number;
+  /**
+   * Longest path, in bytes, the adapter accepts. Must be at least 1024 (contract.md §2) for an adapter
+   * that claims full conformance; adapters hash names that are too long for their backend.
+   */
+  readonly maxPathBytes: number;
+  /**
+   * True when concurrent writers from several gateway replicas always get distinct versions (CAS,
+   * transactions). When false, SecretService still serialises writes to one path inside its own
+   * process, and the adapter's README documents the cross-replica window.
+   */
+  readonly atomicVersionsAcrossReplicas: boolean;
+  /** True when `list(prefix)` is implemented. When false, listing features answer "not supported". */
+  readonly list: boolean;
+}
+
+export interface CallOptions {
+  /** Aborted when SecretService's deadline for this call passes; adapters hand it to their SDK. */
+  signal?: AbortSignal;
+}
+
+export interface StoredSecret {
+  value: string;
+  version: number;
+}
+
+export interface BackendAdapter {
+  readonly contractVersion: typeof ADAPTER_CONTRACT_VERSION;
+  /** Short stable name used in logs and metric labels: `sqlite`, `vault`, `aws`, ... */
+  readonly name: string;
+  readonly capabilities: AdapterCapabilities;
+
+  /** Stores a new version and returns its number (1 for a new or fully deleted path). */
+  write(path: string, value: string, options?: CallOptions): Promise<number>;
+  /**
+   * Latest live version when `version` is undefined, else that version. `null` when absent or
+   * deleted; never conflate absent with the empty string.
+   */
+  read(path: string, version: number | undefined, options?: CallOptions): Promise<StoredSecret | null>;
+  /** Removes every version; a later write starts again at 1. `false` when the path did not exist. */
+  deleteSecret(path: string, options?: CallOptions): Promise<boolean>;
+  /** Removes one version for good. `false` when the path or that version did not exist (or was deleted). */
+  deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean>;
+  /** Resolves when the backend is reachable and usable; throws BackendUnavailableError otherwise. */
+  check(options?: CallOptions): Promise<void>;
+  /** Releases connections and handles. Idempotent. */
+  close(): Promise<void>;
+  /** Paths under `prefix` that have a live version, sorted. Present when `capabilities.list`. */
+  list?(prefix: string, options?: CallOptions): Promise<string[]>;
+}

@@ -1,0 +1,63 @@
+import { BackendUnavailableError, SecretGatewayError } from './errors.ts';
+
+/**
+ * Runs `fn` with an AbortSignal that fires after `ms`; if `fn` has not settled by then, rejects with
+ * BackendUnavailableError('timeout'). SDKs that honour the signal stop work; the rest are abandoned.
+ */
+export async function withDeadline<T>(
+  ms: number,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new BackendUnavailableError('timeout', `backend did not answer ${what} within ${ms} ms`, {
+        retryAfterSeconds: 1,
+      });
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Serialises async work per key inside one process (writes to one path). */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const current = previous.then(fn, fn);
+    const tail = current.catch(() => undefined);
+    this.#tails.set(key, tail);
+    try {
+      return await current;
+    } finally {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}
+
+/**
+ * Retries `fn` while it fails with VersionConflictError (another writer took the version), with
+ * jittered backoff so racing replicas spread out. Gives up as BackendUnavailableError('busy').
+ */
+export async function retryOnConflict<T>(path: string, retries: number, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(SecretGatewayError.isInstance(error) && error.code === 'conflict')) throw error;
+      if (attempt >= retries) {
+        throw new BackendUnavailableError('busy', `too many concurrent writers on ${path}`, { cause: error });
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * One error hierarchy for the whole gateway. Adapters throw these; the gateway maps `code` to an HTTP
+ * status in one place. Messages must never contain a secret value: they name paths and versions only.
+ */
+
+const MARKER = Symbol.for('@secret-gateway/core/error');
+
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_path'
+  | 'invalid_version'
+  | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'value_too_large'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'conflict'
+  | 'backend_error'
+  | 'backend_unavailable'
+  | 'internal';
+
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+export class SecretGatewayError extends Error {
+  readonly [MARKER] = true;
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** Works across two copies of this package (instanceof does not). */
+  static isInstance(error: unknown): error is SecretGatewayError {
+    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+export class InvalidRequestError extends SecretGatewayError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_request', message, options);
+  }
+}
+
+export class InvalidPathError extends SecretGatewayError {
+  constructor(message: string) {
+    super('invalid_path', message);
+  }
+}
+
+export class InvalidVersionError extends SecretGatewayError {
+  constructor(message: string) {
+    super('invalid_version', message);
+  }
+}
+
+/** The path, or the given version of it, does not exist (or was deleted). */
+export class SecretNotFoundError extends SecretGatewayError {
+  readonly path: string;
+  readonly version: number | undefined;
+
+  constructor(path: string, version?: number) {
+    super(
+      'not_found',
+      version === undefined ? `secret not found: ${path}` : `secret version not found: ${path} version ${version}`,
+    );
+    this.path = path;
+    this.version = version;
+  }
+}
+
+export class ValueTooLargeError extends SecretGatewayError {
+  readonly limitBytes: number;
+
+  constructor(sizeBytes: number, limitBytes: number) {
+    super('value_too_large', `value is ${sizeBytes} bytes; the limit is ${limitBytes} bytes`);
+    this.limitBytes = limitBytes;
+  }
+}
+
+export class UnauthorizedError extends SecretGatewayError {
+  constructor(message = 'missing or invalid credentials') {
+    super('unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends SecretGatewayError {
+  constructor(message = 'this key may not perform this operation on this path') {
+    super('forbidden', message);
+  }
+}
+
+export class RateLimitedError extends SecretGatewayError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, message = 'too many requests') {
+    super('rate_limited', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Another writer took the version this write was about to create. SecretService retries the write;
+ * it reaches a client only when retries are exhausted (as backend_unavailable).
+ */
+export class VersionConflictError extends SecretGatewayError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('conflict', message, options);
+  }
+}
+
+export type UnavailableReason = 'unreachable' | 'throttled' | 'timeout' | 'server_error' | 'busy';
+
+/** The backend could not be reached, throttled us, failed transiently or ran past the deadline: 503. */
+export class BackendUnavailableError extends SecretGatewayError {
+  readonly reason: UnavailableReason;
+  readonly retryAfterSeconds: number;
+
+  constructor(
+    reason: UnavailableReason,
+    message: string,
+    options: ErrorOptions & { retryAfterSeconds?: number } = {},
+  ) {
+    super('backend_unavailable', message, options);
+    this.reason = reason;
+    this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds ?? 1));
+  }
+}
+
+export type BackendErrorReason = 'denied' | 'invalid' | 'unexpected';
+
+/** The backend answered something the adapter cannot turn into a result (including access denied): 502. */
+export class BackendError extends SecretGatewayError {
+  readonly reason: BackendErrorReason;
+
+  constructor(reason: BackendErrorReason, message: string, options?: ErrorOptions) {
+    super('backend_error', message, options);
+    this.reason = reason;
+  }
+}

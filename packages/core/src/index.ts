@@ -1,0 +1,6 @@
+export * from './adapter.ts';
+export * from './deadline.ts';
+export * from './errors.ts';
+export * from './paths.ts';
+export * from './service.ts';
+export * from './versions.ts';

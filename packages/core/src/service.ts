@@ -1,0 +1,138 @@
+import type { BackendAdapter, CallOptions } from './adapter.ts';
+import { KeyedMutex, retryOnConflict, withDeadline } from './deadline.ts';
+import {
+  BackendUnavailableError,
+  InvalidRequestError,
+  SecretGatewayError,
+  SecretNotFoundError,
+  ValueTooLargeError,
+} from './errors.ts';
+import { DEFAULT_ROOT, parseSecretPath, validateRoot } from './paths.ts';
+import { valueBytes } from './versions.ts';
+
+export interface SecretServiceOptions {
+  /** Root every path lives under (default `tfy-secret`). */
+  root?: string;
+  /** Gateway-wide value limit in UTF-8 bytes (default 64 KiB); the adapter's own limit applies if lower. */
+  maxValueBytes?: number;
+  /** Deadline for each backend call, in milliseconds (default 5000). */
+  deadlineMs?: number;
+  /** How many times a write that lost a version race is retried (default 8). */
+  writeRetries?: number;
+  /** Observes every backend call (metrics). Must not throw. */
+  onBackendCall?: (event: BackendCallEvent) => void;
+}
+
+export type BackendOperation = 'write' | 'read' | 'delete_secret' | 'delete_version' | 'check' | 'list';
+
+export interface BackendCallEvent {
+  adapter: string;
+  operation: BackendOperation;
+  /** `ok`, or the error code the call ended with. */
+  outcome: string;
+  durationMs: number;
+}
+
+export interface SecretRecord {
+  path: string;
+  version: number;
+  value: string;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
+
+/**
+ * The gateway's behaviour, on top of any adapter: path rules, size limits, not-found handling,
+ * deadlines and retries. Routes call this and nothing else.
+ */
+export class SecretService {
+  readonly adapter: BackendAdapter;
+  readonly root: string;
+  readonly maxValueBytes: number;
+  readonly deadlineMs: number;
+  readonly #writeRetries: number;
+  readonly #writes = new KeyedMutex();
+  readonly #onBackendCall: ((event: BackendCallEvent) => void) | undefined;
+
+  constructor(adapter: BackendAdapter, options: SecretServiceOptions = {}) {
+    this.adapter = adapter;
+    this.root = validateRoot(options.root ?? DEFAULT_ROOT);
+    this.maxValueBytes = Math.min(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES, adapter.capabilities.maxValueBytes);
+    this.deadlineMs = options.deadlineMs ?? 5000;
+    this.#writeRetries = options.writeRetries ?? 8;
+    this.#onBackendCall = options.onBackendCall;
+  }
+
+  /** Validates a path (contract.md §2) and the adapter's own length limit. */
+  parsePath(input: unknown): string {
+    const path = parseSecretPath(input, this.root);
+    if (Buffer.byteLength(path) > this.adapter.capabilities.maxPathBytes) {
+      throw new InvalidRequestError(
+        `path must be at most ${this.adapter.capabilities.maxPathBytes} bytes on the ${this.adapter.name} backend`,
+      );
+    }
+    return path;
+  }
+
+  async put(pathInput: unknown, value: unknown): Promise<{ path: string; version: number }> {
+    const path = this.parsePath(pathInput);
+    if (typeof value !== 'string') throw new InvalidRequestError('value must be a string');
+    const size = valueBytes(value);
+    if (size > this.maxValueBytes) throw new ValueTooLargeError(size, this.maxValueBytes);
+    const version = await this.#writes.run(path, () =>
+      retryOnConflict(path, this.#writeRetries, () => this.#call('write', (o) => this.adapter.write(path, value, o))),
+    );
+    return { path, version };
+  }
+
+  /** Latest live version, or the given one. Throws SecretNotFoundError when absent. */
+  async get(pathInput: unknown, version?: number): Promise<SecretRecord> {
+    const path = this.parsePath(pathInput);
+    const found = await this.#call('read', (o) => this.adapter.read(path, version, o));
+    if (found === null) throw new SecretNotFoundError(path, version);
+    return { path, version: found.version, value: found.value };
+  }
+
+  /** Deletes every version, or one. Throws SecretNotFoundError when there was nothing to delete. */
+  async delete(pathInput: unknown, version?: number): Promise<void> {
+    const path = this.parsePath(pathInput);
+    const deleted = await this.#writes.run(path, () =>
+      version === undefined
+        ? this.#call('delete_secret', (o) => this.adapter.deleteSecret(path, o))
+        : this.#call('delete_version', (o) => this.adapter.deleteVersion(path, version, o)),
+    );
+    if (!deleted) throw new SecretNotFoundError(path, version);
+  }
+
+  /** Resolves when the backend is reachable; throws BackendUnavailableError otherwise. */
+  async check(): Promise<void> {
+    try {
+      await this.#call('check', (o) => this.adapter.check(o));
+    } catch (error) {
+      if (SecretGatewayError.isInstance(error) && error.code === 'backend_unavailable') throw error;
+      throw new BackendUnavailableError('unreachable', 'backend is not ready', { cause: error });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.adapter.close();
+  }
+
+  async #call<T>(operation: BackendOperation, fn: (options: CallOptions) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await withDeadline(this.deadlineMs, operation, (signal) => fn({ signal }));
+    } catch (error) {
+      outcome = SecretGatewayError.isInstance(error) ? error.code : 'internal';
+      throw error;
+    } finally {
+      this.#onBackendCall?.({
+        adapter: this.adapter.name,
+        operation,
+        outcome,
+        durationMs: performance.now() - started,
+      });
+    }
+  }
+}

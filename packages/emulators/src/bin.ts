@@ -1,0 +1,45 @@
+import type { CliFlags, EmulatorModule } from './types.ts';
+
+const NAMES = ['vault', 'aws', 'gcp', 'azure'] as const;
+const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [emulator flags]
+  vault:  --token T (default root)  --mount M (default secret)  --max-versions N (default 10)
+  aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)
+  gcp:    --project P (default sgw-emulator)
+  azure:  --purge-protection  --https (default on)  --soft-delete-days N`;
+
+function parseFlags(args: string[]): CliFlags {
+  const flags: CliFlags = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
+    const next = args[i + 1];
+    if (next === undefined || next.startsWith('--')) flags[arg.slice(2)] = true;
+    else {
+      flags[arg.slice(2)] = next;
+      i++;
+    }
+  }
+  return flags;
+}
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || !(NAMES as readonly string[]).includes(name) || rest.includes('--help')) {
+    console.error(USAGE);
+    process.exit(name === undefined || rest.includes('--help') ? 0 : 2);
+  }
+  const flags = parseFlags(rest);
+  const module = (await import(`./${name}/index.ts`)) as EmulatorModule;
+  const handle = await module.startFromFlags(flags);
+  process.stdout.write(`${JSON.stringify({ emulator: name, ...handle.info, url: handle.url })}\n`);
+  const shutdown = () => {
+    handle.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error) => {
+  console.error(`sgw-emulator: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export * from './gateway-process.ts';
+export * from './seed-sequence.ts';
