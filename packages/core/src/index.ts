@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './paths.ts';
 export * from './service.ts';
 export * from './versions.ts';
+export * from './names.ts';
