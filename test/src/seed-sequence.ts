@@ -5,7 +5,10 @@ import type { GatewayProcess } from './gateway-process.ts';
  * The seed document's "Quick Test with curl", step for step, plus the validation GET TrueFoundry sends
  * when the integration is saved. Every backend's end-to-end test runs it.
  */
-export async function runSeedCurlSequence(gw: GatewayProcess, path = 'tfy-secret/acme/prod/db-password'): Promise<void> {
+export async function runSeedCurlSequence(
+  gw: GatewayProcess,
+  path = 'tfy-secret/acme/prod/db-password',
+): Promise<void> {
   const auth = { [gw.headerName]: gw.apiKey };
   const json = { 'Content-Type': 'application/json', ...auth };
 
@@ -34,14 +37,22 @@ export async function runSeedCurlSequence(gw: GatewayProcess, path = 'tfy-secret
   const v1 = await fetch(`${gw.url}/secrets?path=${path}&version=1`, { headers: auth });
   expect(await v1.json()).toEqual({ path, version: 1, value: 'my-secret-value' });
 
-  const del = await fetch(`${gw.url}/secrets`, { method: 'DELETE', headers: json, body: JSON.stringify({ path }) });
+  const del = await fetch(`${gw.url}/secrets`, {
+    method: 'DELETE',
+    headers: json,
+    body: JSON.stringify({ path }),
+  });
   expect(del.status).toBe(200);
 
   const gone = await fetch(`${gw.url}/secrets?path=${path}`, { headers: auth });
   expect(gone.status).toBe(404);
   expect(await gone.json()).toMatchObject({ statusCode: 404, code: 'not_found' });
 
-  const again = await fetch(`${gw.url}/secrets`, { method: 'DELETE', headers: json, body: JSON.stringify({ path }) });
+  const again = await fetch(`${gw.url}/secrets`, {
+    method: 'DELETE',
+    headers: json,
+    body: JSON.stringify({ path }),
+  });
   expect(again.status).toBe(400);
 
   const recreate = await fetch(`${gw.url}/secrets`, {

@@ -71,7 +71,9 @@ export class MemoryAdapter implements BackendAdapter {
 
   async list(prefix: string): Promise<string[]> {
     return [...this.store.secrets]
-      .filter(([path, versions]) => path.startsWith(prefix) && latestLiveVersion(states(versions)) !== undefined)
+      .filter(
+        ([path, versions]) => path.startsWith(prefix) && latestLiveVersion(states(versions)) !== undefined,
+      )
       .map(([path]) => path)
       .sort();
   }

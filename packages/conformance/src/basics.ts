@@ -20,7 +20,8 @@ export function basics({ runner: { describe, expect }, adapter, freshPath, test 
     test('each version reads back its own value', async () => {
       const path = freshPath();
       for (let i = 1; i <= 4; i++) await adapter().write(path, `value-${i}`);
-      for (let i = 1; i <= 4; i++) expect(await adapter().read(path, i)).toEqual({ value: `value-${i}`, version: i });
+      for (let i = 1; i <= 4; i++)
+        expect(await adapter().read(path, i)).toEqual({ value: `value-${i}`, version: i });
     });
 
     test('an absent path reads as null, at latest and at any version', async () => {

@@ -24,7 +24,9 @@ export function concurrency({ runner: { describe, expect }, adapter, freshPath, 
 
     test('concurrent writers on different paths do not disturb each other', async () => {
       const paths = Array.from({ length: 10 }, (_, i) => freshPath(`p${i}`));
-      await Promise.all(paths.flatMap((p) => [1, 2, 3].map(() => retryOnConflict(p, 50, () => adapter().write(p, p)))));
+      await Promise.all(
+        paths.flatMap((p) => [1, 2, 3].map(() => retryOnConflict(p, 50, () => adapter().write(p, p)))),
+      );
       for (const p of paths) expect(await adapter().read(p, undefined)).toEqual({ value: p, version: 3 });
     });
   });

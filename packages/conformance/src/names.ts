@@ -31,9 +31,13 @@ export function names({ runner: { describe, expect }, adapter, freshPath, test }
   describe('names', () => {
     test('names that differ only in case, separators or escapes are distinct secrets', async () => {
       const base = freshPath('names');
-      for (const name of COLLIDING_NAMES) expect(await adapter().write(`${base}/${name}`, `value of ${name}`)).toBe(1);
+      for (const name of COLLIDING_NAMES)
+        expect(await adapter().write(`${base}/${name}`, `value of ${name}`)).toBe(1);
       for (const name of COLLIDING_NAMES) {
-        expect(await adapter().read(`${base}/${name}`, undefined), name).toEqual({ value: `value of ${name}`, version: 1 });
+        expect(await adapter().read(`${base}/${name}`, undefined), name).toEqual({
+          value: `value of ${name}`,
+          version: 1,
+        });
       }
       expect(await adapter().deleteSecret(`${base}/key`)).toBe(true);
       expect(await adapter().read(`${base}/Key`, undefined)).toEqual({ value: 'value of Key', version: 1 });

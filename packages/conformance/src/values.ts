@@ -10,7 +10,10 @@ export function sampleValues(maxBytes: number): Array<[string, string]> {
     ['multi-line with CRLF and tabs', 'line one\nline two\r\n\tindented\n\n'],
     ['non-ASCII UTF-8', 'pässwörd-密码-🔐-\u0301e-Ω'],
     ['JSON text', JSON.stringify({ user: 'admin', password: 'p"w\\d', nested: { list: [1, null, true] } })],
-    ['a PEM block', '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n'],
+    [
+      'a PEM block',
+      '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n',
+    ],
     ['characters that look like markup or shell', `<script>&amp;'$(rm -rf /)'\`x\` %s %n {{x}}`],
     ['multi-byte characters up to the size limit', '€'.repeat(Math.floor(big / 3))],
   ];

@@ -66,7 +66,9 @@ export class SecretNotFoundError extends SecretGatewayError {
   constructor(path: string, version?: number) {
     super(
       'not_found',
-      version === undefined ? `secret not found: ${path}` : `secret version not found: ${path} version ${version}`,
+      version === undefined
+        ? `secret not found: ${path}`
+        : `secret version not found: ${path} version ${version}`,
     );
     this.path = path;
     this.version = version;

@@ -15,7 +15,8 @@ export interface PathRules {
 
 function checkSegment(segment: string, index: number): void {
   if (segment.length === 0) throw new InvalidPathError('path must not contain empty segments (no "//")');
-  if (segment === '.' || segment === '..') throw new InvalidPathError('path must not contain "." or ".." segments');
+  if (segment === '.' || segment === '..')
+    throw new InvalidPathError('path must not contain "." or ".." segments');
   if (segment.length > MAX_SEGMENT_LENGTH) {
     throw new InvalidPathError(
       `path must have segments of at most ${MAX_SEGMENT_LENGTH} characters (segment ${index + 1} has ${segment.length})`,
@@ -35,9 +36,11 @@ function checkSegment(segment: string, index: number): void {
 /** Validates a configured root (same segment rules as paths). */
 export function validateRoot(root: string): string {
   if (root.length === 0 || root.startsWith('/') || root.endsWith('/')) {
-    throw new InvalidPathError('path must have a root of one or more segments without leading or trailing "/"');
+    throw new InvalidPathError(
+      'path must have a root of one or more segments without leading or trailing "/"',
+    );
   }
-  root.split('/').forEach(checkSegment);
+  for (const [i, segment] of root.split('/').entries()) checkSegment(segment, i);
   return root;
 }
 
@@ -56,13 +59,14 @@ export function parseSecretPath(input: unknown, root: string = DEFAULT_ROOT): st
   if (input === root) throw new InvalidPathError(`path must have at least one segment below ${root}/`);
   if (!input.startsWith(`${root}/`)) throw new InvalidPathError(`path must start with ${root}/`);
   const below = input.slice(root.length + 1).split('/');
-  below.forEach((segment, i) => checkSegment(segment, i));
+  for (const [i, segment] of below.entries()) checkSegment(segment, i);
   return input;
 }
 
 /** `acme:prod:db-password` -> `tfy-secret/acme/prod/db-password` (validated). */
 export function fqnToPath(fqn: string, root: string = DEFAULT_ROOT): string {
-  if (typeof fqn !== 'string' || fqn.length === 0) throw new InvalidPathError('path must come from a non-empty FQN');
+  if (typeof fqn !== 'string' || fqn.length === 0)
+    throw new InvalidPathError('path must come from a non-empty FQN');
   if (fqn.includes('/')) throw new InvalidPathError('path must come from an FQN without "/" (use ":")');
   return parseSecretPath(`${root}/${fqn.split(':').join('/')}`, root);
 }

@@ -57,7 +57,10 @@ export class SecretService {
   constructor(adapter: BackendAdapter, options: SecretServiceOptions = {}) {
     this.adapter = adapter;
     this.root = validateRoot(options.root ?? DEFAULT_ROOT);
-    this.maxValueBytes = Math.min(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES, adapter.capabilities.maxValueBytes);
+    this.maxValueBytes = Math.min(
+      options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      adapter.capabilities.maxValueBytes,
+    );
     this.deadlineMs = options.deadlineMs ?? 5000;
     this.#writeRetries = options.writeRetries ?? 8;
     this.#onBackendCall = options.onBackendCall;
@@ -80,7 +83,9 @@ export class SecretService {
     const size = valueBytes(value);
     if (size > this.maxValueBytes) throw new ValueTooLargeError(size, this.maxValueBytes);
     const version = await this.#writes.run(path, () =>
-      retryOnConflict(path, this.#writeRetries, () => this.#call('write', (o) => this.adapter.write(path, value, o))),
+      retryOnConflict(path, this.#writeRetries, () =>
+        this.#call('write', (o) => this.adapter.write(path, value, o)),
+      ),
     );
     return { path, version };
   }

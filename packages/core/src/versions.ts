@@ -38,7 +38,8 @@ export interface VersionState {
 /** Latest = the highest version that is not deleted (rule 2); undefined when none is live. */
 export function latestLiveVersion(versions: Iterable<VersionState>): number | undefined {
   let latest: number | undefined;
-  for (const v of versions) if (!v.deleted && (latest === undefined || v.version > latest)) latest = v.version;
+  for (const v of versions)
+    if (!v.deleted && (latest === undefined || v.version > latest)) latest = v.version;
   return latest;
 }
 

@@ -14,7 +14,12 @@ function rejection(input: unknown, root?: string): string {
 
 describe('parseSecretPath', () => {
   it('accepts paths made of the allowed characters below the root', () => {
-    for (const p of ['tfy-secret/a', 'tfy-secret/acme/prod/db-password', 'tfy-secret/A_b.c-D/0', 'tfy-secret/...x']) {
+    for (const p of [
+      'tfy-secret/a',
+      'tfy-secret/acme/prod/db-password',
+      'tfy-secret/A_b.c-D/0',
+      'tfy-secret/...x',
+    ]) {
       expect(parseSecretPath(p)).toBe(p);
     }
   });

@@ -14,12 +14,22 @@ describe('version parsing', () => {
     expect(parseVersionText('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
   });
 
-  it.each(['0', '01', '-1', '1.0', '1e3', ' 1', '1 ', '0x10', '', 'latest', '12345678901234567', '9007199254740993'])(
-    'rejects the query version %j',
-    (text) => {
-      expect(() => parseVersionText(text)).toThrow(InvalidVersionError);
-    },
-  );
+  it.each([
+    '0',
+    '01',
+    '-1',
+    '1.0',
+    '1e3',
+    ' 1',
+    '1 ',
+    '0x10',
+    '',
+    'latest',
+    '12345678901234567',
+    '9007199254740993',
+  ])('rejects the query version %j', (text) => {
+    expect(() => parseVersionText(text)).toThrow(InvalidVersionError);
+  });
 
   it('accepts numbers and strings in a body, and nothing else', () => {
     expect(parseVersionInput(3)).toBe(3);

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultInjector, type FaultSpec, sleep } from './faults.ts';
@@ -27,7 +32,10 @@ export interface RunningHttpServer {
 }
 
 /** Starts an HTTP(S) server on loopback that applies injected faults before calling `handler`. */
-export async function startHttpEmulator(handler: Handler, options: HttpEmulatorOptions): Promise<RunningHttpServer> {
+export async function startHttpEmulator(
+  handler: Handler,
+  options: HttpEmulatorOptions,
+): Promise<RunningHttpServer> {
   const faults = new FaultInjector();
   const sockets = new Set<Socket>();
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
@@ -79,8 +87,17 @@ export async function startHttpEmulator(handler: Handler, options: HttpEmulatorO
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type AdapterCapabilities,
+  type BackendAdapter,
+  BackendUnavailableError,
+  type StoredSecret,
+} from '@secret-gateway/core';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { associatedData, Keyring, type Sealed } from './crypto.ts';
+import { loadMasterKeys } from './keys.ts';
+import { migrate } from './schema.ts';
+
+export { associatedData, Keyring, keyIdOf } from './crypto.ts';
+export { loadMasterKeys } from './keys.ts';
+
+export interface SqliteAdapterOptions {
+  /** Database file; created with mode 0600 if missing. */
+  file: string;
+  /** Encrypts new values with `current`, decrypts with any key it holds. */
+  keyring: Keyring;
+  /** SQLite page cache in MiB (default 64). Random reads over large stores need it. */
+  cacheMiB?: number;
+  /** Memory-map this many MiB of the file (default 256; 0 turns it off). */
+  mmapMiB?: number;
+  /** Milliseconds to wait for another process's write lock (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+interface VersionRow extends Sealed {
+  version: number;
+  generation: Buffer;
+}
+
+/** The embedded default store: one SQLite file, every value encrypted with AES-256-GCM. */
+export class SqliteAdapter implements BackendAdapter {
+  readonly contractVersion = ADAPTER_CONTRACT_VERSION;
+  readonly name = 'sqlite';
+  readonly capabilities: AdapterCapabilities = {
+    // SQLite's default SQLITE_MAX_LENGTH is 1e9; the gateway's own limit (64 KiB) applies first.
+    maxValueBytes: 512 * 1024 * 1024,
+    maxPathBytes: 1024,
+    // BEGIN IMMEDIATE serialises writers on one file, across processes too.
+    atomicVersionsAcrossReplicas: true,
+    list: true,
+  };
+  readonly file: string;
+  readonly db: Db;
+  readonly #keyring: Keyring;
+  readonly #stmt: Record<
+    | 'latest'
+    | 'byVersion'
+    | 'secret'
+    | 'insertSecret'
+    | 'bumpSecret'
+    | 'insertVersion'
+    | 'deleteVersion'
+    | 'deleteSecret'
+    | 'deleteVersions'
+    | 'list',
+    Statement
+  >;
+  readonly #write: (path: string, value: string) => number;
+  readonly #deleteAll: (path: string) => boolean;
+  #closed = false;
+
+  constructor(options: SqliteAdapterOptions) {
+    this.file = options.file;
+    this.#keyring = options.keyring;
+    mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(options.file, 'a', 0o600));
+    chmodSync(options.file, 0o600);
+    this.db = new Database(options.file);
+    // WAL + FULL: a commit is on disk before the write is acknowledged; readers never block writers.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.db.pragma(`cache_size = -${(options.cacheMiB ?? 64) * 1024}`);
+    this.db.pragma(`mmap_size = ${(options.mmapMiB ?? 256) * 1024 * 1024}`);
+    // Freed pages are zeroed, so deleted ciphertexts do not linger in the file.
+    this.db.pragma('secure_delete = ON');
+    migrate(this.db);
+
+    const columns = 'v.version, v.key_id AS keyId, v.iv, v.tag, v.ciphertext, s.generation';
+    const prepare = (sql: string) => this.db.prepare(sql);
+    this.#stmt = {
+      latest: prepare(
+        `SELECT ${columns} FROM secrets s JOIN versions v ON v.path = s.path WHERE s.path = ? ORDER BY v.version DESC LIMIT 1`,
+      ),
+      byVersion: prepare(
+        `SELECT ${columns} FROM secrets s JOIN versions v ON v.path = s.path WHERE s.path = ? AND v.version = ?`,
+      ),
+      secret: prepare('SELECT generation, max_version AS maxVersion FROM secrets WHERE path = ?'),
+      insertSecret: prepare('INSERT INTO secrets (path, generation, max_version) VALUES (?, ?, 1)'),
+      bumpSecret: prepare('UPDATE secrets SET max_version = ? WHERE path = ?'),
+      insertVersion: prepare(
+        'INSERT INTO versions (path, version, key_id, iv, tag, ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deleteVersion: prepare('DELETE FROM versions WHERE path = ? AND version = ?'),
+      deleteSecret: prepare('DELETE FROM secrets WHERE path = ?'),
+      deleteVersions: prepare('DELETE FROM versions WHERE path = ?'),
+      list: prepare(
+        'SELECT s.path FROM secrets s WHERE substr(s.path, 1, ?) = ? AND EXISTS (SELECT 1 FROM versions v WHERE v.path = s.path) ORDER BY s.path',
+      ),
+    };
+
+    this.#write = this.db.transaction((path: string, value: string): number => {
+      const existing = this.#stmt.secret.get(path) as { generation: Buffer; maxVersion: number } | undefined;
+      let version = 1;
+      let generation: Buffer;
+      if (existing) {
+        version = existing.maxVersion + 1;
+        generation = existing.generation;
+        this.#stmt.bumpSecret.run(version, path);
+      } else {
+        generation = randomBytes(16);
+        this.#stmt.insertSecret.run(path, generation);
+      }
+      const sealed = this.#keyring.seal(value, associatedData(path, version, generation));
+      this.#stmt.insertVersion.run(
+        path,
+        version,
+        sealed.keyId,
+        sealed.iv,
+        sealed.tag,
+        sealed.ciphertext,
+        Date.now(),
+      );
+      return version;
+    }).immediate as unknown as (path: string, value: string) => number;
+
+    this.#deleteAll = this.db.transaction((path: string): boolean => {
+      this.#stmt.deleteVersions.run(path);
+      return this.#stmt.deleteSecret.run(path).changes > 0;
+    }).immediate as unknown as (path: string) => boolean;
+  }
+
+  async write(path: string, value: string): Promise<number> {
+    return this.#guard(() => this.#write(path, value));
+  }
+
+  async read(path: string, version: number | undefined): Promise<StoredSecret | null> {
+    const row = this.#guard(
+      () =>
+        (version === undefined ? this.#stmt.latest.get(path) : this.#stmt.byVersion.get(path, version)) as
+          | VersionRow
+          | undefined,
+    );
+    if (!row) return null;
+    return {
+      version: row.version,
+      value: this.#keyring.open(row, associatedData(path, row.version, row.generation)),
+    };
+  }
+
+  async deleteSecret(path: string): Promise<boolean> {
+    return this.#guard(() => this.#deleteAll(path));
+  }
+
+  async deleteVersion(path: string, version: number): Promise<boolean> {
+    return this.#guard(() => this.#stmt.deleteVersion.run(path, version).changes > 0);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return this.#guard(() =>
+      (this.#stmt.list.all(prefix.length, prefix) as Array<{ path: string }>).map((r) => r.path),
+    );
+  }
+
+  async check(): Promise<void> {
+    this.#guard(() => this.db.prepare('SELECT 1').get());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.db.close();
+  }
+
+  /** SQLite errors (busy past the timeout, disk full, I/O) are the store being unavailable. */
+  #guard<T>(fn: () => T): T {
+    if (this.#closed) throw new BackendUnavailableError('unreachable', 'the SQLite store is closed');
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+        throw new BackendUnavailableError(
+          code.startsWith('SQLITE_BUSY') ? 'busy' : 'server_error',
+          `SQLite store failed: ${code}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/** Keeps `SGW_SQLITE_FILE` (default `<dataDir>/secrets.db`) with keys from SGW_MASTER_KEY or `<dataDir>/master.key`. */
+export function fromEnv(
+  env: Record<string, string | undefined>,
+  context: { dataDir: string },
+): SqliteAdapter {
+  const keys = loadMasterKeys(env, context.dataDir);
+  return new SqliteAdapter({
+    file: env.SGW_SQLITE_FILE ?? join(context.dataDir, 'secrets.db'),
+    keyring: new Keyring(keys.current, keys.previous),
+    cacheMiB: env.SGW_SQLITE_CACHE_MIB ? Number(env.SGW_SQLITE_CACHE_MIB) : undefined,
+  });
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+function decodeKey(text: string, source: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) {
+    throw new Error(
+      `${source} must be base64 of exactly 32 bytes (got ${key.length} bytes); make one with: openssl rand -base64 32`,
+    );
+  }
+  return key;
+}
+
+export interface LoadedKeys {
+  current: Buffer;
+  previous: Buffer[];
+  /** Where the key came from, for the start-up log (never the key itself). */
+  source: string;
+}
+
+/**
+ * The master key comes from SGW_MASTER_KEY, or from `<dataDir>/master.key`, generated (mode 0600) on
+ * first start. SGW_MASTER_KEY_PREVIOUS (comma-separated) keeps older keys readable during rotation.
+ */
+export function loadMasterKeys(env: Record<string, string | undefined>, dataDir: string): LoadedKeys {
+  const previous = (env.SGW_MASTER_KEY_PREVIOUS ?? '')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((s) => decodeKey(s, 'SGW_MASTER_KEY_PREVIOUS'));
+  if (env.SGW_MASTER_KEY)
+    return { current: decodeKey(env.SGW_MASTER_KEY, 'SGW_MASTER_KEY'), previous, source: 'SGW_MASTER_KEY' };
+  const file = join(dataDir, 'master.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process created it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  chmodSync(file, 0o600);
+  return { current: decodeKey(readFileSync(file, 'utf8'), file), previous, source: file };
+}
