@@ -23,10 +23,16 @@ export const BACKENDS: Record<string, Factory> = {
   azure: async (env, ctx) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, ctx),
 };
 
-export async function createBackend(name: string, env: Env, context: BackendContext): Promise<BackendAdapter> {
+export async function createBackend(
+  name: string,
+  env: Env,
+  context: BackendContext,
+): Promise<BackendAdapter> {
   const factory = BACKENDS[name];
   if (!factory) {
-    throw new Error(`SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`);
+    throw new Error(
+      `SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`,
+    );
   }
   return factory(env, context);
 }

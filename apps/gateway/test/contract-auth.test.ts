@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkNoValueInLogs, errorOf, secretValue, startTestGateway, type TestGateway } from './helpers.ts';
+
+// contract.md §1: every request under /secrets carries the auth header; a missing or wrong one gets
+// 401 and nothing else is revealed.
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(() => gw.shutdown());
+checkNoValueInLogs();
+
+const UNAUTHORIZED = { statusCode: 401, code: 'unauthorized', message: 'missing or invalid credentials' };
+
+describe('header auth', () => {
+  const requests: Array<[string, RequestInit, string]> = [
+    ['PUT', { method: 'PUT', body: JSON.stringify({ path: 'tfy-secret/a/b', value: 'v' }) }, ''],
+    ['GET', { method: 'GET' }, '?path=tfy-secret/a/b'],
+    ['GET root', { method: 'GET' }, '?path=tfy-secret'],
+    ['DELETE', { method: 'DELETE', body: JSON.stringify({ path: 'tfy-secret/a/b' }) }, ''],
+    ['GET with a bad path', { method: 'GET' }, '?path=../../etc/passwd'],
+    ['PUT with a bad body', { method: 'PUT', body: '{not json' }, ''],
+    ['POST', { method: 'POST' }, ''],
+  ];
+
+  it.each(requests)(
+    '%s without the header: 401 and the same body whatever the request',
+    async (_l, init, q) => {
+      const res = await fetch(`${gw.url}/secrets${q}`, {
+        ...init,
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(res.status).toBe(401);
+      expect(await errorOf(res)).toEqual(UNAUTHORIZED);
+    },
+  );
+
+  it.each(requests)('%s with a wrong key: 401', async (_l, init, q) => {
+    for (const wrong of [`${gw.key}x`, gw.key.slice(0, -1), '', gw.key.toUpperCase(), `${gw.key} extra`]) {
+      const res = await fetch(`${gw.url}/secrets${q}`, {
+        ...init,
+        headers: { 'Content-Type': 'application/json', 'X-API-Key': wrong },
+      });
+      expect(res.status).toBe(401);
+      expect(await errorOf(res)).toEqual(UNAUTHORIZED);
+    }
+  });
+
+  it('a key in the wrong header is refused', async () => {
+    const res = await fetch(`${gw.url}/secrets?path=tfy-secret`, { headers: { Authorization: gw.key } });
+    expect(res.status).toBe(401);
+  });
+
+  it('a refused write stores nothing', async () => {
+    const path = 'tfy-secret/auth/nothing-stored';
+    await fetch(`${gw.url}/secrets`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': 'wrong-key-wrong-key' },
+      body: JSON.stringify({ path, value: secretValue() }),
+    });
+    expect((await gw.get(`path=${path}`)).status).toBe(404);
+  });
+
+  it('the header name is case-insensitive on the wire', async () => {
+    const res = await fetch(`${gw.url}/secrets?path=tfy-secret`, { headers: { 'x-api-key': gw.key } });
+    expect(res.status).toBe(200);
+  });
+
+  it('operational endpoints need no key', async () => {
+    for (const route of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
+      expect((await fetch(`${gw.url}${route}`)).status, route).toBe(200);
+    }
+  });
+});
+
+describe('configured header', () => {
+  it('SGW_AUTH_HEADER=Authorization with a bearer value works as TrueFoundry sends it', async () => {
+    const key = `Bearer ${'k'.repeat(32)}`;
+    const other = await startTestGateway({ SGW_AUTH_HEADER: 'Authorization', SGW_API_KEY: key });
+    try {
+      const ok = await fetch(`${other.url}/secrets?path=tfy-secret`, { headers: { Authorization: key } });
+      expect(ok.status).toBe(200);
+      const xApi = await fetch(`${other.url}/secrets?path=tfy-secret`, { headers: { 'X-API-Key': key } });
+      expect(xApi.status).toBe(401);
+    } finally {
+      await other.shutdown();
+    }
+  });
+});
