@@ -1,4 +1,5 @@
 export * from './adapter.ts';
+export * from './cache.ts';
 export * from './deadline.ts';
 export * from './errors.ts';
 export * from './names.ts';

@@ -1,4 +1,5 @@
-import type { BackendAdapter, CallOptions } from './adapter.ts';
+import type { BackendAdapter, CallOptions, StoredSecret } from './adapter.ts';
+import { type CacheOptions, type CacheResult, ReadCache } from './cache.ts';
 import { KeyedMutex, retryOnConflict, withDeadline } from './deadline.ts';
 import {
   BackendUnavailableError,
@@ -21,6 +22,10 @@ export interface SecretServiceOptions {
   writeRetries?: number;
   /** Observes every backend call (metrics). Must not throw. */
   onBackendCall?: (event: BackendCallEvent) => void;
+  /** Read cache in front of the adapter; absent means every read goes to the backend. */
+  cache?: CacheOptions;
+  /** Observes every cached read (metrics). Must not throw. */
+  onCacheEvent?: (result: CacheResult) => void;
 }
 
 export type BackendOperation = 'write' | 'read' | 'delete_secret' | 'delete_version' | 'check' | 'list';
@@ -37,6 +42,8 @@ export interface SecretRecord {
   path: string;
   version: number;
   value: string;
+  /** How the cache answered, when there is one (`stale`: the backend failed and this is the last known value). */
+  cache?: CacheResult;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
@@ -53,6 +60,9 @@ export class SecretService {
   readonly #writeRetries: number;
   readonly #writes = new KeyedMutex();
   readonly #onBackendCall: ((event: BackendCallEvent) => void) | undefined;
+  readonly #onCacheEvent: ((result: CacheResult) => void) | undefined;
+  readonly cache: ReadCache | undefined;
+  readonly #sweeper: NodeJS.Timeout | undefined;
 
   constructor(adapter: BackendAdapter, options: SecretServiceOptions = {}) {
     this.adapter = adapter;
@@ -64,6 +74,14 @@ export class SecretService {
     this.deadlineMs = options.deadlineMs ?? 5000;
     this.#writeRetries = options.writeRetries ?? 8;
     this.#onBackendCall = options.onBackendCall;
+    this.#onCacheEvent = options.onCacheEvent;
+    if (options.cache && options.cache.ttlMs > 0) {
+      const cache = new ReadCache(options.cache);
+      this.cache = cache;
+      // Expired values leave memory on a timer, not only when looked up again.
+      this.#sweeper = setInterval(() => cache.sweep(), Math.max(250, Math.min(cache.ttlMs, 5000)));
+      this.#sweeper.unref();
+    }
   }
 
   /** Validates a path (contract.md §2) and the adapter's own length limit. */
@@ -83,9 +101,12 @@ export class SecretService {
     const size = valueBytes(value);
     if (size > this.maxValueBytes) throw new ValueTooLargeError(size, this.maxValueBytes);
     const version = await this.#writes.run(path, () =>
-      retryOnConflict(path, this.#writeRetries, () =>
-        this.#call('write', (o) => this.adapter.write(path, value, o)),
-      ),
+      retryOnConflict(
+        path,
+        this.#writeRetries,
+        () => this.#call('write', (o) => this.adapter.write(path, value, o)),
+        // Even a failed write may have reached the backend: forget what we knew either way.
+      ).finally(() => this.cache?.invalidate(path)),
     );
     return { path, version };
   }
@@ -93,18 +114,58 @@ export class SecretService {
   /** Latest live version, or the given one. Throws SecretNotFoundError when absent. */
   async get(pathInput: unknown, version?: number): Promise<SecretRecord> {
     const path = this.parsePath(pathInput);
-    const found = await this.#call('read', (o) => this.adapter.read(path, version, o));
+    if (!this.cache) {
+      const found = await this.#call('read', (o) => this.adapter.read(path, version, o));
+      if (found === null) throw new SecretNotFoundError(path, version);
+      return { path, version: found.version, value: found.value };
+    }
+    const { found, result } = await this.#cachedRead(this.cache, path, version);
+    this.#onCacheEvent?.(result);
     if (found === null) throw new SecretNotFoundError(path, version);
-    return { path, version: found.version, value: found.value };
+    return { path, version: found.version, value: found.value, cache: result };
+  }
+
+  async #cachedRead(
+    cache: ReadCache,
+    path: string,
+    version: number | undefined,
+  ): Promise<{ found: StoredSecret | null; result: CacheResult }> {
+    const key = ReadCache.key(path, version);
+    const cached = cache.lookup(key);
+    if (cached?.fresh) return { found: cached.found, result: 'hit' };
+    const { promise, joined } = cache.coalesce(key, async () => {
+      const ticket = cache.begin();
+      try {
+        const found = await this.#call('read', (o) => this.adapter.read(path, version, o));
+        cache.fill(key, path, found, ticket);
+        return found;
+      } finally {
+        cache.end(ticket);
+      }
+    });
+    try {
+      return { found: await promise, result: joined ? 'coalesced' : 'miss' };
+    } catch (error) {
+      // stale-if-error: the backend is down or throttling and we still know a recent answer.
+      if (
+        cached?.servableStale &&
+        SecretGatewayError.isInstance(error) &&
+        error.code === 'backend_unavailable'
+      ) {
+        return { found: cached.found, result: 'stale' };
+      }
+      throw error;
+    }
   }
 
   /** Deletes every version, or one. Throws SecretNotFoundError when there was nothing to delete. */
   async delete(pathInput: unknown, version?: number): Promise<void> {
     const path = this.parsePath(pathInput);
     const deleted = await this.#writes.run(path, () =>
-      version === undefined
+      (version === undefined
         ? this.#call('delete_secret', (o) => this.adapter.deleteSecret(path, o))
-        : this.#call('delete_version', (o) => this.adapter.deleteVersion(path, version, o)),
+        : this.#call('delete_version', (o) => this.adapter.deleteVersion(path, version, o))
+      ).finally(() => this.cache?.invalidate(path)),
     );
     if (!deleted) throw new SecretNotFoundError(path, version);
   }
@@ -120,6 +181,8 @@ export class SecretService {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.cache?.clear();
     return this.adapter.close();
   }
 
