@@ -35,7 +35,23 @@ export const envSchema = z.object({
   SGW_SHUTDOWN_TIMEOUT_MS: intFrom('SGW_SHUTDOWN_TIMEOUT_MS', 0, 600_000).default(10_000),
   SGW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SGW_METRICS: boolFrom('SGW_METRICS').default(true),
+  SGW_CACHE: z.enum(['auto', 'on', 'off'], { error: 'SGW_CACHE must be auto, on or off' }).default('auto'),
+  SGW_CACHE_TTL_MS: intFrom('SGW_CACHE_TTL_MS', 1, 3_600_000).default(10_000),
+  SGW_CACHE_NEGATIVE_TTL_MS: intFrom('SGW_CACHE_NEGATIVE_TTL_MS', 0, 3_600_000).default(0),
+  SGW_CACHE_MAX_ENTRIES: intFrom('SGW_CACHE_MAX_ENTRIES', 1, 10_000_000).default(10_000),
+  SGW_CACHE_MAX_BYTES: intFrom('SGW_CACHE_MAX_BYTES', 1024, 8 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  SGW_CACHE_STALE_IF_ERROR_MS: intFrom('SGW_CACHE_STALE_IF_ERROR_MS', 0, 86_400_000).default(0),
 });
+
+/** Backends where a network round trip and a rate limit sit behind every read. */
+const REMOTE_BACKENDS = new Set(['vault', 'aws', 'gcp', 'azure']);
+
+/** `auto`: on for remote backends, off for the embedded store (a local read is as cheap as a cache hit). */
+export function cacheEnabled(config: GatewayConfig): boolean {
+  return (
+    config.SGW_CACHE === 'on' || (config.SGW_CACHE === 'auto' && REMOTE_BACKENDS.has(config.SGW_BACKEND))
+  );
+}
 
 export type GatewayConfig = z.output<typeof envSchema> & { bodyLimitBytes: number };
 

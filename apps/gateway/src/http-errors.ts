@@ -1,5 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import { type ErrorCode, SecretGatewayError } from '@secret-gateway/core';
-import type { Response } from 'express';
+import { writeJson } from './respond.ts';
 
 /** The one place a core error code becomes an HTTP status (contract.md §4). */
 const STATUS: Record<ErrorCode, number> = {
@@ -25,22 +26,26 @@ export interface ErrorBody {
 }
 
 export function sendError(
-  res: Response,
+  res: ServerResponse,
   statusCode: number,
   code: string,
   message: string,
   retryAfterSeconds?: number,
 ): void {
-  if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
   const body: ErrorBody = { statusCode, code, message };
-  res.status(statusCode).json(body);
+  writeJson(
+    res,
+    statusCode,
+    body,
+    retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) },
+  );
 }
 
 /**
  * Writes a thrown error in the contract's shape. `notFoundStatus` is 400 for DELETE (the contract
  * says "400 if path or version does not exist") and 404 for GET. Returns the status sent.
  */
-export function sendThrown(res: Response, error: unknown, notFoundStatus = 404): number {
+export function sendThrown(res: ServerResponse, error: unknown, notFoundStatus = 404): number {
   if (!SecretGatewayError.isInstance(error)) {
     sendError(res, 500, 'internal', 'internal error');
     return 500;

@@ -1,4 +1,4 @@
-import type { BackendCallEvent } from '@secret-gateway/core';
+import type { BackendCallEvent, CacheResult } from '@secret-gateway/core';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics. Labels are fixed sets (route, method, status, adapter, operation, outcome): never a path or a value. */
@@ -36,9 +36,40 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly cacheEvents = new Counter({
+    name: 'sgw_cache_reads_total',
+    help: 'Cached reads by result: hit, miss, coalesced (joined a load in flight), stale (served during a backend failure)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Label children looked up once: prom-client hashes label sets on every call otherwise. */
+  readonly #requestChildren = new Map<
+    string,
+    { count: { inc: () => void }; time: { observe: (v: number) => void } }
+  >();
+
   constructor(collectDefaults = true) {
     if (collectDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'sgw_' });
   }
+
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let child = this.#requestChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.requests.labels({ route, method, status: String(status) }),
+        time: this.duration.labels({ route, method }),
+      };
+      this.#requestChildren.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
+  }
+
+  observeCache = (result: CacheResult): void => {
+    this.cacheEvents.inc({ result });
+  };
 
   observeBackend = (event: BackendCallEvent): void => {
     this.backendCalls.inc({ adapter: event.adapter, operation: event.operation, outcome: event.outcome });

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { ApiKeyVerifier, resolveApiKey } from './auth.ts';
 import { createBackend, type Env } from './backends.ts';
-import { type GatewayConfig, loadConfig } from './config.ts';
+import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
+import { createExpressServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
 
@@ -36,6 +37,16 @@ export async function startGateway(env: Env, logger?: Logger): Promise<RunningGa
     maxValueBytes: config.SGW_MAX_VALUE_BYTES,
     deadlineMs: config.SGW_BACKEND_TIMEOUT_MS,
     onBackendCall: metrics?.observeBackend,
+    onCacheEvent: metrics?.observeCache,
+    cache: cacheEnabled(config)
+      ? {
+          ttlMs: config.SGW_CACHE_TTL_MS,
+          negativeTtlMs: config.SGW_CACHE_NEGATIVE_TTL_MS,
+          maxEntries: config.SGW_CACHE_MAX_ENTRIES,
+          maxBytes: config.SGW_CACHE_MAX_BYTES,
+          staleIfErrorMs: config.SGW_CACHE_STALE_IF_ERROR_MS,
+        }
+      : undefined,
   });
 
   let accepting = true;
@@ -49,11 +60,10 @@ export async function startGateway(env: Env, logger?: Logger): Promise<RunningGa
   });
 
   const sockets = new Set<Socket>();
-  const server = await new Promise<Server>((resolveServer, reject) => {
-    const s = app.listen(config.PORT, config.HOST, (error?: Error) =>
-      error ? reject(error) : resolveServer(s),
-    );
-    s.once('error', reject);
+  const server = createExpressServer(app);
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolveListen());
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -66,7 +76,7 @@ export async function startGateway(env: Env, logger?: Logger): Promise<RunningGa
   const { port } = server.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}`;
-  log.info({ url, backend: adapter.name, dataDir }, 'listening');
+  log.info({ url, backend: adapter.name, dataDir, cache: service.cache !== undefined }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown') => {

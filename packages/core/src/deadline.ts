@@ -7,21 +7,29 @@ import { BackendUnavailableError, SecretGatewayError } from './errors.ts';
 export async function withDeadline<T>(
   ms: number,
   what: string,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (options: { readonly signal: AbortSignal }) => Promise<T>,
 ): Promise<T> {
-  const controller = new AbortController();
+  // The AbortController is made only if the adapter asks for the signal: local stores never do,
+  // and an AbortController costs more than the SQLite read it would guard.
+  let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const options = {
+    get signal(): AbortSignal {
+      controller ??= new AbortController();
+      return controller.signal;
+    },
+  };
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new BackendUnavailableError('timeout', `backend did not answer ${what} within ${ms} ms`, {
         retryAfterSeconds: 1,
       });
-      controller.abort(error);
+      controller?.abort(error);
       reject(error);
     }, ms);
   });
   try {
-    return await Promise.race([fn(controller.signal), timeout]);
+    return await Promise.race([fn(options), timeout]);
   } finally {
     clearTimeout(timer);
   }

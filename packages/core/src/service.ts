@@ -190,7 +190,7 @@ export class SecretService {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      return await withDeadline(this.deadlineMs, operation, (signal) => fn({ signal }));
+      return await withDeadline(this.deadlineMs, operation, fn);
     } catch (error) {
       outcome = SecretGatewayError.isInstance(error) ? error.code : 'internal';
       throw error;
