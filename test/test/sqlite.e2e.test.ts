@@ -60,7 +60,7 @@ describe('embedded store end to end', () => {
   });
 
   it('refuses to start with a clear message on bad configuration', async () => {
-    await expect(start({ PORT: 'eighty' })).rejects.toThrow(/PORT must be a whole number/);
+    await expect(start({ PORT: 'eighty' })).rejects.toThrow(/PORT: must be a whole number/);
     await expect(start({ SGW_BACKEND: 'floppy' })).rejects.toThrow(/SGW_BACKEND must be one of/);
     await expect(start({ SGW_MASTER_KEY: 'c2hvcnQ=' })).rejects.toThrow(
       /SGW_MASTER_KEY must be base64 of exactly 32 bytes/,

@@ -4,8 +4,17 @@ import { parse as parseQuery } from 'node:querystring';
 import { parseVersionInput, parseVersionText, type SecretService } from '@secret-gateway/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { ApiKeyVerifier } from './auth.ts';
-import { sendError, sendThrown } from './http-errors.ts';
+import type { AuditEntry, AuditLog } from './audit.ts';
+import { allows, type FailedAuthLimiter, type KeyStore, type Principal } from './auth.ts';
+import type { Operation } from './config.ts';
+import {
+  errorOutcome,
+  type Outcome,
+  sendError,
+  sendOutcome,
+  sendThrown,
+  thrownOutcome,
+} from './http-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { writeJson } from './respond.ts';
@@ -13,10 +22,14 @@ import { deleteBody, firstMessage, getQuery, putBody } from './schemas.ts';
 
 export interface AppDeps {
   service: SecretService;
-  auth: ApiKeyVerifier;
+  keys: KeyStore;
   logger: Logger;
   metrics?: GatewayMetrics;
   bodyLimitBytes: number;
+  /** Refuse writes and deletes (403) whatever the key allows. */
+  readOnly?: boolean;
+  audit?: AuditLog;
+  limiter?: FailedAuthLimiter;
   /** False while draining at shutdown: /readyz answers 503 so load balancers stop sending. */
   isAccepting?: () => boolean;
 }
@@ -26,18 +39,31 @@ export type GatewayHandler = ((req: IncomingMessage, res: ServerResponse) => voi
   express: express.Express;
 };
 
+/** What one request to /secrets carries through the steps. */
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  id: string;
+  client: string;
+  principal?: Principal;
+}
+
+const CTX = Symbol('sgw.ctx');
+type WithCtx = { [CTX]?: Ctx };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTES = new Set(['/secrets', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 const NO_STORE = { 'Cache-Control': 'no-store' };
+const METHOD_OPS: Record<string, Operation> = { GET: 'read', HEAD: 'read', PUT: 'write', DELETE: 'delete' };
 
 export function createApp(deps: AppDeps): GatewayHandler {
-  const { service, auth, logger, metrics } = deps;
+  const { service, keys, logger, metrics, audit, limiter } = deps;
+  let auditFailureLogged = false;
 
   /**
    * Request id in and out, one access-log line and metrics per request. Never the query string:
    * it is the one place a careless client could put a value.
    */
-  const instrument = (req: IncomingMessage, res: ServerResponse, route: string): void => {
+  const instrument = (req: IncomingMessage, res: ServerResponse, route: string): string => {
     const started = performance.now();
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -45,35 +71,201 @@ export function createApp(deps: AppDeps): GatewayHandler {
     res.on('finish', () => {
       const ms = performance.now() - started;
       metrics?.observeRequest(route, req.method ?? '', res.statusCode, ms / 1000);
+      const key = (res as WithCtx)[CTX]?.principal?.name;
       logger.info(
-        { reqId: id, method: req.method, route, status: res.statusCode, ms: Math.round(ms * 100) / 100 },
+        { reqId: id, method: req.method, route, status: res.statusCode, key, ms: Math.round(ms * 100) / 100 },
         'request',
       );
     });
+    return id;
   };
 
-  const authorize = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (auth.verify(req.headers[auth.headerName])) return true;
-    metrics?.authFailures.inc();
-    sendError(res, 401, 'unauthorized', 'missing or invalid credentials');
-    return false;
+  const auditEntry = (
+    ctx: Ctx,
+    op: AuditEntry['op'],
+    path: string | null,
+    version: number | null | undefined,
+    outcome: Outcome | 'attempt',
+  ): AuditEntry => ({
+    key: ctx.principal?.name ?? null,
+    client: ctx.client,
+    op,
+    path,
+    version: version ?? null,
+    outcome: outcome === 'attempt' ? 'attempt' : outcome.status,
+    code: outcome === 'attempt' ? undefined : outcome.code,
+    requestId: ctx.id,
+  });
+
+  /** Audits the outcome, then sends it. In fail-closed mode nothing is sent before its line is written. */
+  const finish = async (
+    ctx: Ctx,
+    op: AuditEntry['op'],
+    path: string | null,
+    version: number | null | undefined,
+    outcome: Outcome,
+  ): Promise<void> => {
+    if (audit) {
+      const written = audit.record(auditEntry(ctx, op, path, version, outcome));
+      if (audit.failClosed) {
+        try {
+          await written;
+        } catch {
+          outcome = errorOutcome(
+            503,
+            'backend_unavailable',
+            'the audit trail cannot be written: request refused',
+            1,
+          );
+        }
+      } else {
+        written.catch((error: Error) => {
+          if (auditFailureLogged) return;
+          auditFailureLogged = true;
+          logger.error({ err: { name: error.name, message: error.message } }, 'audit trail write failed');
+        });
+      }
+    }
+    sendOutcome(ctx.res, outcome);
   };
 
-  const getSecret = async (res: ServerResponse, rawQuery: unknown): Promise<void> => {
-    const query = getQuery.safeParse(rawQuery);
-    if (!query.success) return sendError(res, 400, 'invalid_request', firstMessage(query.error));
-    const { path, version } = query.data;
+  /** Fail-closed mode: a change is made only after a line saying it is about to be made is on disk. */
+  const preAudit = async (
+    ctx: Ctx,
+    op: AuditEntry['op'],
+    path: string,
+    version?: number,
+  ): Promise<boolean> => {
+    if (!audit?.failClosed) return true;
     try {
-      if (path === service.root && version === undefined) {
+      await audit.record(auditEntry(ctx, op, path, version, 'attempt'));
+      return true;
+    } catch {
+      sendOutcome(
+        ctx.res,
+        errorOutcome(503, 'backend_unavailable', 'the audit trail cannot be written: request refused', 1),
+      );
+      return false;
+    }
+  };
+
+  /**
+   * Lockout, then the key. On success returns the context; otherwise it has answered (429, or a
+   * 401 delayed by the failed-auth limiter) and returns undefined.
+   */
+  const gate = (req: IncomingMessage, res: ServerResponse, id: string): Ctx | undefined => {
+    const ctx: Ctx = { req, res, id, client: req.socket.remoteAddress ?? 'unknown' };
+    (res as WithCtx)[CTX] = ctx;
+    const op = METHOD_OPS[req.method ?? ''] ?? 'other';
+    const locked = limiter?.lockedFor(ctx.client) ?? 0;
+    if (locked > 0) {
+      void finish(
+        ctx,
+        op,
+        null,
+        null,
+        errorOutcome(429, 'rate_limited', 'too many failed authentication attempts', locked),
+      );
+      return undefined;
+    }
+    const principal = keys.authenticate(req.headers[keys.headerName]);
+    if (principal) {
+      ctx.principal = principal;
+      return ctx;
+    }
+    metrics?.authFailures.inc();
+    const delay = limiter?.fail(ctx.client) ?? 0;
+    const outcome =
+      delay < 0
+        ? errorOutcome(
+            429,
+            'rate_limited',
+            'too many failed authentication attempts',
+            limiter?.lockedFor(ctx.client),
+          )
+        : errorOutcome(401, 'unauthorized', 'missing or invalid credentials');
+    if (delay > 0) setTimeout(() => void finish(ctx, op, null, null, outcome), delay);
+    else void finish(ctx, op, null, null, outcome);
+    return undefined;
+  };
+
+  const forbidden = (ctx: Ctx, op: Operation, path: string | null): Outcome | undefined => {
+    if (deps.readOnly && op !== 'read') return errorOutcome(403, 'forbidden', 'this gateway is read-only');
+    const principal = ctx.principal as Principal;
+    if (allows(principal, op, path === service.root ? undefined : (path ?? undefined))) return undefined;
+    return errorOutcome(403, 'forbidden', `key ${principal.name} may not ${op} ${path ?? 'this path'}`);
+  };
+
+  const getSecret = async (ctx: Ctx, rawQuery: unknown): Promise<void> => {
+    const query = getQuery.safeParse(rawQuery);
+    if (!query.success)
+      return finish(ctx, 'read', null, null, errorOutcome(400, 'invalid_request', firstMessage(query.error)));
+    const { path, version: versionText } = query.data;
+    const denied = forbidden(ctx, 'read', path);
+    if (denied) return finish(ctx, 'read', path, null, denied);
+    let version: number | undefined;
+    let outcome: Outcome;
+    try {
+      if (path === service.root && versionText === undefined) {
         // TrueFoundry's connectivity check when the integration is saved.
         await service.check();
-        return writeJson(res, 200, { path, value: '' }, NO_STORE);
+        outcome = { status: 200, body: { path, value: '' }, headers: NO_STORE };
+      } else {
+        version = versionText === undefined ? undefined : parseVersionText(versionText);
+        const record = await service.get(path, version);
+        version = record.version;
+        outcome = {
+          status: 200,
+          body: { path: record.path, version: record.version, value: record.value },
+          headers: record.cache ? { ...NO_STORE, 'X-Cache': record.cache } : NO_STORE,
+        };
       }
-      const record = await service.get(path, version === undefined ? undefined : parseVersionText(version));
-      if (record.cache) res.setHeader('X-Cache', record.cache);
-      writeJson(res, 200, { path: record.path, version: record.version, value: record.value }, NO_STORE);
     } catch (error) {
-      sendThrown(res, error, 404);
+      outcome = thrownOutcome(error, 404);
+    }
+    return finish(ctx, 'read', path, version, outcome);
+  };
+
+  const putSecret = async (ctx: Ctx, rawBody: unknown): Promise<void> => {
+    const body = putBody.safeParse(isEmpty(rawBody) ? undefined : rawBody);
+    if (!body.success)
+      return finish(ctx, 'write', null, null, errorOutcome(400, 'invalid_request', firstMessage(body.error)));
+    const { path, value } = body.data;
+    const denied = forbidden(ctx, 'write', path);
+    if (denied) return finish(ctx, 'write', path, null, denied);
+    if (!(await preAudit(ctx, 'write', path))) return;
+    try {
+      const written = await service.put(path, value);
+      return finish(ctx, 'write', path, written.version, { status: 200, body: written });
+    } catch (error) {
+      return finish(ctx, 'write', path, null, thrownOutcome(error));
+    }
+  };
+
+  const deleteSecret = async (ctx: Ctx, rawBody: unknown, query: Record<string, unknown>): Promise<void> => {
+    // The body wins; query parameters serve clients that cannot send a body with DELETE.
+    const source = isEmpty(rawBody) && query.path !== undefined ? { ...query } : rawBody;
+    const body = deleteBody.safeParse(source);
+    if (!body.success)
+      return finish(
+        ctx,
+        'delete',
+        null,
+        null,
+        errorOutcome(400, 'invalid_request', firstMessage(body.error)),
+      );
+    const { path } = body.data;
+    const denied = forbidden(ctx, 'delete', path);
+    if (denied) return finish(ctx, 'delete', path, null, denied);
+    let version: number | undefined;
+    try {
+      version = body.data.version === undefined ? undefined : parseVersionInput(body.data.version);
+      if (!(await preAudit(ctx, 'delete', path, version))) return;
+      await service.delete(path, version);
+      const answer = { path, ...(version === undefined ? {} : { version }), deleted: true };
+      return finish(ctx, 'delete', path, version, { status: 200, body: answer });
+    } catch (error) {
+      return finish(ctx, 'delete', path, version, thrownOutcome(error, 400));
     }
   };
 
@@ -83,7 +275,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
   app.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    instrument(req, res, routeLabel(req.path));
+    res.locals.requestId = instrument(req, res, ROUTES.has(req.path) ? req.path : 'other');
     next();
   });
 
@@ -108,7 +300,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
     });
   }
 
-  const openapi = JSON.stringify(buildOpenApi({ headerName: auth.headerName, root: service.root }));
+  const openapi = JSON.stringify(buildOpenApi({ headerName: keys.headerName, root: service.root }));
   app.get('/openapi.json', (_req, res) => {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.end(openapi);
@@ -116,41 +308,16 @@ export function createApp(deps: AppDeps): GatewayHandler {
 
   // Auth comes before body parsing, so unauthenticated clients cannot make the server parse bodies.
   app.use('/secrets', (req: Request, res: Response, next: NextFunction) => {
-    if (authorize(req, res)) next();
+    if (gate(req, res, res.locals.requestId as string)) next();
   });
 
   // Any content type is read as JSON: clients that forget the header still get a precise error.
   const json = express.json({ limit: deps.bodyLimitBytes, strict: false, type: () => true });
+  const ctxOf = (res: ServerResponse) => (res as WithCtx)[CTX] as Ctx;
 
-  app.get('/secrets', (req, res) => getSecret(res, req.query));
-
-  app.put('/secrets', json, async (req, res) => {
-    const body = putBody.safeParse(isEmpty(req.body) ? undefined : req.body);
-    if (!body.success) return sendError(res, 400, 'invalid_request', firstMessage(body.error));
-    try {
-      writeJson(res, 200, await service.put(body.data.path, body.data.value));
-    } catch (error) {
-      sendThrown(res, error);
-    }
-  });
-
-  app.delete('/secrets', json, async (req, res) => {
-    // The body wins; query parameters serve clients that cannot send a body with DELETE.
-    const source = isEmpty(req.body) && req.query.path !== undefined ? { ...req.query } : req.body;
-    const body = deleteBody.safeParse(source);
-    if (!body.success) return sendError(res, 400, 'invalid_request', firstMessage(body.error));
-    try {
-      const version = body.data.version === undefined ? undefined : parseVersionInput(body.data.version);
-      await service.delete(body.data.path, version);
-      writeJson(res, 200, {
-        path: body.data.path,
-        ...(version === undefined ? {} : { version }),
-        deleted: true,
-      });
-    } catch (error) {
-      sendThrown(res, error, 400);
-    }
-  });
+  app.get('/secrets', (req, res) => getSecret(ctxOf(res), req.query));
+  app.put('/secrets', json, (req, res) => putSecret(ctxOf(res), req.body));
+  app.delete('/secrets', json, (req, res) => deleteSecret(ctxOf(res), req.body, req.query));
 
   app.all('/secrets', (_req, res) => {
     res.setHeader('Allow', 'GET, PUT, DELETE');
@@ -177,14 +344,14 @@ export function createApp(deps: AppDeps): GatewayHandler {
 
   /**
    * `GET /secrets?...` is nearly all of the traffic (TrueFoundry reads far more than it writes), so it
-   * skips Express's router: the same instrument/authorize/getSecret steps as the Express route above,
+   * skips Express's router: the same instrument/gate/getSecret steps as the Express route above,
    * without walking the middleware stack. Every other request goes through Express.
    */
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
     if (req.method === 'GET' && url.startsWith('/secrets?')) {
-      instrument(req, res, '/secrets');
-      if (authorize(req, res)) void getSecret(res, parseQuery(url.slice(9)));
+      const ctx = gate(req, res, instrument(req, res, '/secrets'));
+      if (ctx) void getSecret(ctx, parseQuery(url.slice(9)));
       return;
     }
     app(req, res);
@@ -199,10 +366,6 @@ function isEmpty(body: unknown): boolean {
     body === undefined ||
     (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0)
   );
-}
-
-function routeLabel(path: string): string {
-  return ROUTES.has(path) ? path : 'other';
 }
 
 /** Name and message only: a cause chain can hold SDK request objects. */

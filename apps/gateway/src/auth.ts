@@ -1,38 +1,70 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeyConfig, Operation } from './config.ts';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+export const sha256Hex = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/** Who a request authenticated as, and what it may do. */
+export interface Principal {
+  name: string;
+  operations: ReadonlySet<Operation>;
+  /** Path prefixes it may touch; undefined = every path. */
+  prefixes: readonly string[] | undefined;
+}
+
+interface StoredKey extends Principal {
+  digest: Buffer;
+}
 
 /**
- * Checks the static auth header TrueFoundry sends. Both sides are hashed first, so the comparison
- * takes the same time whatever the length or content of the presented value.
+ * The configured API keys, kept only as SHA-256 digests. A presented value is hashed once and
+ * compared with every key in constant time (no early exit), so timing reveals neither which key
+ * matched nor how much of one did. Several keys may be valid at once: that is how a key is rotated.
  */
-export class ApiKeyVerifier {
+export class KeyStore {
   readonly headerName: string;
-  readonly #expected: Buffer;
+  readonly #keys: StoredKey[];
 
-  constructor(headerName: string, key: string) {
+  constructor(headerName: string, keys: KeyConfig[]) {
+    if (keys.length === 0) throw new Error('at least one API key is needed');
     this.headerName = headerName.toLowerCase();
-    this.#expected = digest(key);
+    this.#keys = keys.map((k) => ({
+      name: k.name,
+      digest: Buffer.from(k.sha256 ?? sha256Hex(k.key as string), 'hex'),
+      operations: new Set(k.operations),
+      prefixes: k.prefixes,
+    }));
   }
 
-  verify(presented: string | string[] | undefined): boolean {
-    if (typeof presented !== 'string') return false;
-    return timingSafeEqual(digest(presented), this.#expected);
+  get names(): string[] {
+    return this.#keys.map((k) => k.name);
   }
+
+  authenticate(presented: string | string[] | undefined): Principal | undefined {
+    if (typeof presented !== 'string') return undefined;
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    let found: StoredKey | undefined;
+    for (const key of this.#keys) if (timingSafeEqual(digest, key.digest) && !found) found = key;
+    return found;
+  }
+}
+
+/** May `principal` do `operation` on `path`? The root connectivity check needs only `read`. */
+export function allows(principal: Principal, operation: Operation, path: string | undefined): boolean {
+  if (!principal.operations.has(operation)) return false;
+  if (principal.prefixes === undefined || path === undefined) return true;
+  return principal.prefixes.some((prefix) => path.startsWith(prefix));
 }
 
 export interface ResolvedKey {
   key: string;
-  /** Set when the key was read from or written to a file (logged; the key itself never is). */
-  file?: string;
+  file: string;
   generated: boolean;
 }
 
-/** SGW_API_KEY, or `<dataDir>/api-key`, generated with mode 0600 on first start. */
-export function resolveApiKey(configured: string | undefined, dataDir: string): ResolvedKey {
-  if (configured) return { key: configured, generated: false };
+/** `<dataDir>/api-key`, generated with mode 0600 on first start when no key is configured. */
+export function resolveGeneratedKey(dataDir: string): ResolvedKey {
   const file = join(dataDir, 'api-key');
   let generated = false;
   if (!existsSync(file)) {
@@ -48,4 +80,58 @@ export function resolveApiKey(configured: string | undefined, dataDir: string): 
   const key = readFileSync(file, 'utf8').trim();
   if (key.length < 16) throw new Error(`${file} must hold an API key of at least 16 characters`);
   return { key, file, generated };
+}
+
+export interface FailedAuthOptions {
+  maxFailures: number;
+  windowSeconds: number;
+  lockoutSeconds: number;
+  delayMs: number;
+  now?: () => number;
+  /** Most client addresses tracked at once; the oldest are forgotten first. */
+  maxClients?: number;
+}
+
+/**
+ * Slows, then refuses, clients that keep presenting wrong keys. Each failure adds a delay to the
+ * 401 (doubling, at most 2 s); `maxFailures` within the window locks the address out: every request
+ * from it gets 429 with Retry-After until the lockout ends, valid key or not, so guessing stops.
+ * Successful requests are never counted.
+ */
+export class FailedAuthLimiter {
+  readonly #options: Required<FailedAuthOptions>;
+  readonly #clients = new Map<string, { failures: number; windowStart: number; lockedUntil: number }>();
+
+  constructor(options: FailedAuthOptions) {
+    this.#options = { now: Date.now, maxClients: 100_000, ...options };
+  }
+
+  /** Seconds the client is still locked out for, or 0. */
+  lockedFor(client: string): number {
+    const state = this.#clients.get(client);
+    if (!state) return 0;
+    const left = state.lockedUntil - this.#options.now();
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  /** Records a failure; returns the delay (ms) to add to the 401, or -1 when now locked out. */
+  fail(client: string): number {
+    const { now, windowSeconds, maxFailures, lockoutSeconds, delayMs, maxClients } = this.#options;
+    const t = now();
+    let state = this.#clients.get(client);
+    if (!state || t - state.windowStart > windowSeconds * 1000) {
+      this.#clients.delete(client);
+      state = { failures: 0, windowStart: t, lockedUntil: 0 };
+      this.#clients.set(client, state);
+      if (this.#clients.size > maxClients) this.#clients.delete(this.#clients.keys().next().value as string);
+    }
+    state.failures++;
+    if (state.failures >= maxFailures) {
+      state.lockedUntil = t + lockoutSeconds * 1000;
+      state.windowStart = state.lockedUntil;
+      state.failures = 0;
+      return -1;
+    }
+    return Math.min(2000, delayMs * 2 ** (state.failures - 1));
+  }
 }

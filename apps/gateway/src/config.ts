@@ -1,74 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /**
- * Everything the gateway reads from its environment, validated at start-up. An invalid value stops
- * the process with a message naming the variable and what was expected.
+ * The gateway's configuration: defaults, then the YAML file (`--config` or SGW_CONFIG), then
+ * environment variables, validated once at start-up. Errors name the field and what was expected.
  */
-const intFrom = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .pipe(
-      z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`),
-    );
+const operation = z.enum(['read', 'write', 'delete']);
+export type Operation = z.infer<typeof operation>;
 
-const boolFrom = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0'], { error: `${name} must be true or false` })
-    .transform((v) => v === 'true' || v === '1');
+const keySchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -'),
+    sha256: z
+      .string()
+      .regex(
+        /^[0-9a-f]{64}$/,
+        'must be the lower-case hex SHA-256 of the key (sgw-gateway hash-key prints it)',
+      )
+      .optional(),
+    /** Plain keys are accepted only from the environment (SGW_API_KEY), never from the file. */
+    key: z.string().min(16, 'must be at least 16 characters').optional(),
+    operations: z.array(operation).min(1).default(['read', 'write', 'delete']),
+    prefixes: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict()
+  .refine((k) => (k.sha256 === undefined) !== (k.key === undefined), 'needs exactly one of sha256 or key');
 
-export const envSchema = z.object({
-  PORT: intFrom('PORT', 0, 65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  SGW_DATA_DIR: z.string().min(1).default('./data'),
-  SGW_BACKEND: z.string().min(1).default('sqlite'),
-  SGW_AUTH_HEADER: z
-    .string()
-    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'SGW_AUTH_HEADER must be a valid HTTP header name')
-    .default('X-API-Key'),
-  SGW_API_KEY: z.string().min(16, 'SGW_API_KEY must be at least 16 characters').optional(),
-  SGW_ROOT: z.string().min(1).default('tfy-secret'),
-  SGW_MAX_VALUE_BYTES: intFrom('SGW_MAX_VALUE_BYTES', 1, 16 * 1024 * 1024).default(64 * 1024),
-  SGW_BODY_LIMIT_BYTES: intFrom('SGW_BODY_LIMIT_BYTES', 1024, 128 * 1024 * 1024).optional(),
-  SGW_BACKEND_TIMEOUT_MS: intFrom('SGW_BACKEND_TIMEOUT_MS', 10, 600_000).default(5000),
-  SGW_SHUTDOWN_TIMEOUT_MS: intFrom('SGW_SHUTDOWN_TIMEOUT_MS', 0, 600_000).default(10_000),
-  SGW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SGW_METRICS: boolFrom('SGW_METRICS').default(true),
-  SGW_CACHE: z.enum(['auto', 'on', 'off'], { error: 'SGW_CACHE must be auto, on or off' }).default('auto'),
-  SGW_CACHE_TTL_MS: intFrom('SGW_CACHE_TTL_MS', 1, 3_600_000).default(10_000),
-  SGW_CACHE_NEGATIVE_TTL_MS: intFrom('SGW_CACHE_NEGATIVE_TTL_MS', 0, 3_600_000).default(0),
-  SGW_CACHE_MAX_ENTRIES: intFrom('SGW_CACHE_MAX_ENTRIES', 1, 10_000_000).default(10_000),
-  SGW_CACHE_MAX_BYTES: intFrom('SGW_CACHE_MAX_BYTES', 1024, 8 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  SGW_CACHE_STALE_IF_ERROR_MS: intFrom('SGW_CACHE_STALE_IF_ERROR_MS', 0, 86_400_000).default(0),
-});
+export type KeyConfig = z.infer<typeof keySchema>;
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    dataDir: z.string().min(1).default('./data'),
+    backend: z.string().min(1).default('sqlite'),
+    root: z.string().min(1).default('tfy-secret'),
+    readOnly: z.boolean().default(false),
+    auth: z
+      .object({
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid HTTP header name')
+          .default('X-API-Key'),
+        keys: z.array(keySchema).default([]),
+        failedAuth: z
+          .object({
+            /** Failures from one client address before it is refused (429). */
+            maxFailures: z.number().int().min(1).default(10),
+            /** Failures are counted over this window. */
+            windowSeconds: z.number().int().min(1).default(60),
+            /** How long a client is refused once over the limit. */
+            lockoutSeconds: z.number().int().min(1).default(300),
+            /** Delay added to each 401 after the first failure, doubling up to 2 s: slows guessing. */
+            delayMs: z.number().int().min(0).max(2000).default(100),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        maxValueBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(128 * 1024 * 1024)
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    backendTimeoutMs: z.number().int().min(10).max(600_000).default(5000),
+    shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .prefault({}),
+    cache: z
+      .object({
+        mode: z.enum(['auto', 'on', 'off']).default('auto'),
+        ttlMs: z.number().int().min(1).max(3_600_000).default(10_000),
+        negativeTtlMs: z.number().int().min(0).max(3_600_000).default(0),
+        maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024 * 1024),
+        staleIfErrorMs: z.number().int().min(0).max(86_400_000).default(0),
+      })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({
+        /** File to append audit lines to, `-` for stdout, or absent for no audit trail. */
+        file: z.string().min(1).optional(),
+        /** Refuse a request (503) when its audit line cannot be written. */
+        failClosed: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    tls: z
+      .object({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+        /** CA bundle for client certificates. */
+        clientCa: z.string().min(1).optional(),
+        /** Refuse connections without a client certificate signed by clientCa. */
+        requireClientCert: z.boolean().default(false),
+      })
+      .strict()
+      .refine((t) => !t.requireClientCert || t.clientCa !== undefined, 'requireClientCert needs clientCa')
+      .optional(),
+  })
+  .strict();
+
+export type GatewayConfig = z.output<typeof configSchema> & { bodyLimitBytes: number };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvValueError extends Error {}
+const int = (v: string) => {
+  if (!/^\d{1,15}$/.test(v)) throw new EnvValueError(`must be a whole number (got ${JSON.stringify(v)})`);
+  return Number(v);
+};
+const bool = (v: string) => {
+  if (['true', '1'].includes(v)) return true;
+  if (['false', '0'].includes(v)) return false;
+  throw new EnvValueError(`must be true or false (got ${JSON.stringify(v)})`);
+};
+const str = (v: string) => v;
+
+/** Environment variable -> config path. Environment wins over the file. */
+const ENV: Array<[string, string[], (v: string) => unknown]> = [
+  ['HOST', ['host'], str],
+  ['PORT', ['port'], int],
+  ['SGW_DATA_DIR', ['dataDir'], str],
+  ['SGW_BACKEND', ['backend'], str],
+  ['SGW_ROOT', ['root'], str],
+  ['SGW_READ_ONLY', ['readOnly'], bool],
+  ['SGW_AUTH_HEADER', ['auth', 'header'], str],
+  ['SGW_MAX_VALUE_BYTES', ['limits', 'maxValueBytes'], int],
+  ['SGW_BODY_LIMIT_BYTES', ['limits', 'bodyLimitBytes'], int],
+  ['SGW_BACKEND_TIMEOUT_MS', ['backendTimeoutMs'], int],
+  ['SGW_SHUTDOWN_TIMEOUT_MS', ['shutdownTimeoutMs'], int],
+  ['SGW_LOG_LEVEL', ['log', 'level'], str],
+  ['SGW_METRICS', ['metrics', 'enabled'], bool],
+  ['SGW_CACHE', ['cache', 'mode'], str],
+  ['SGW_CACHE_TTL_MS', ['cache', 'ttlMs'], int],
+  ['SGW_CACHE_NEGATIVE_TTL_MS', ['cache', 'negativeTtlMs'], int],
+  ['SGW_CACHE_MAX_ENTRIES', ['cache', 'maxEntries'], int],
+  ['SGW_CACHE_MAX_BYTES', ['cache', 'maxBytes'], int],
+  ['SGW_CACHE_STALE_IF_ERROR_MS', ['cache', 'staleIfErrorMs'], int],
+  ['SGW_AUDIT_FILE', ['audit', 'file'], str],
+  ['SGW_AUDIT_FAIL_CLOSED', ['audit', 'failClosed'], bool],
+  ['SGW_FAILED_AUTH_MAX', ['auth', 'failedAuth', 'maxFailures'], int],
+  ['SGW_FAILED_AUTH_LOCKOUT_SECONDS', ['auth', 'failedAuth', 'lockoutSeconds'], int],
+  ['SGW_FAILED_AUTH_DELAY_MS', ['auth', 'failedAuth', 'delayMs'], int],
+  ['SGW_TLS_CERT', ['tls', 'cert'], str],
+  ['SGW_TLS_KEY', ['tls', 'key'], str],
+  ['SGW_TLS_CLIENT_CA', ['tls', 'clientCa'], str],
+  ['SGW_TLS_REQUIRE_CLIENT_CERT', ['tls', 'requireClientCert'], bool],
+];
+
+/** Names of the variables, for messages: `auth.header` -> `SGW_AUTH_HEADER`. */
+const ENV_BY_PATH = new Map(ENV.map(([name, path]) => [path.join('.'), name]));
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Merges file and environment and validates. `SGW_API_KEY` adds a key named `env` with every
+ * operation on every path (the one place a plain key is accepted).
+ */
+export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
+  if (typeof fileContent !== 'object' || fileContent === null || Array.isArray(fileContent)) {
+    throw new ConfigError('invalid configuration:\n  config file: must be a YAML mapping');
+  }
+  const raw = structuredClone(fileContent) as Record<string, unknown>;
+  const envErrors: string[] = [];
+  for (const [name, path, convert] of ENV) {
+    const value = env[name];
+    // Empty strings count as unset, as in most shells' `VAR= cmd`.
+    if (value === undefined || value === '') continue;
+    try {
+      setPath(raw, path, convert(value));
+    } catch (error) {
+      envErrors.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  if (envErrors.length > 0) throw new ConfigError(`invalid configuration:\n  ${envErrors.join('\n  ')}`);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const field = issue.path.join('.');
+      const envName = ENV_BY_PATH.get(field);
+      return `${field || 'config'}${envName ? ` (${envName})` : ''}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const config = parsed.data;
+  for (const key of config.auth.keys) {
+    if (key.key !== undefined) {
+      throw new ConfigError(
+        `invalid configuration:\n  auth.keys (${key.name}): plain keys are not accepted in the file; use sha256`,
+      );
+    }
+  }
+  if (env.SGW_API_KEY) {
+    if (env.SGW_API_KEY.length < 16)
+      throw new ConfigError('invalid configuration:\n  SGW_API_KEY: must be at least 16 characters');
+    config.auth.keys.push({ name: 'env', key: env.SGW_API_KEY, operations: ['read', 'write', 'delete'] });
+  }
+  // A JSON string can take up to 6 bytes per byte of value (\u escapes), plus the path and framing.
+  const bodyLimitBytes = config.limits.bodyLimitBytes ?? config.limits.maxValueBytes * 6 + 8192;
+  return { ...config, bodyLimitBytes };
+}
 
 /** Backends where a network round trip and a rate limit sit behind every read. */
 const REMOTE_BACKENDS = new Set(['vault', 'aws', 'gcp', 'azure']);
 
 /** `auto`: on for remote backends, off for the embedded store (a local read is as cheap as a cache hit). */
 export function cacheEnabled(config: GatewayConfig): boolean {
-  return (
-    config.SGW_CACHE === 'on' || (config.SGW_CACHE === 'auto' && REMOTE_BACKENDS.has(config.SGW_BACKEND))
-  );
-}
-
-export type GatewayConfig = z.output<typeof envSchema> & { bodyLimitBytes: number };
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
-  // Empty strings count as unset, as in most shells' `VAR= cmd`.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  const config = parsed.data;
-  // A JSON string can take up to 6 bytes per byte of value (\u escapes), plus the path and framing.
-  const bodyLimitBytes = config.SGW_BODY_LIMIT_BYTES ?? config.SGW_MAX_VALUE_BYTES * 6 + 8192;
-  return { ...config, bodyLimitBytes };
+  return config.cache.mode === 'on' || (config.cache.mode === 'auto' && REMOTE_BACKENDS.has(config.backend));
 }

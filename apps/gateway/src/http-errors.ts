@@ -25,32 +25,37 @@ export interface ErrorBody {
   message: string;
 }
 
-export function sendError(
-  res: ServerResponse,
-  statusCode: number,
+/** An answer not yet sent: routes build one, the gateway audits it and then writes it. */
+export interface Outcome {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** The error code, for audit lines and logs. */
+  code?: string;
+}
+
+export function errorOutcome(
+  status: number,
   code: string,
   message: string,
   retryAfterSeconds?: number,
-): void {
-  const body: ErrorBody = { statusCode, code, message };
-  writeJson(
-    res,
-    statusCode,
+): Outcome {
+  const body: ErrorBody = { statusCode: status, code, message };
+  return {
+    status,
     body,
-    retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) },
-  );
+    code,
+    headers: retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) },
+  };
 }
 
 /**
- * Writes a thrown error in the contract's shape. `notFoundStatus` is 400 for DELETE (the contract
- * says "400 if path or version does not exist") and 404 for GET. Returns the status sent.
+ * The contract's answer for a thrown error. `notFoundStatus` is 400 for DELETE (the contract says
+ * "400 if path or version does not exist") and 404 for GET.
  */
-export function sendThrown(res: ServerResponse, error: unknown, notFoundStatus = 404): number {
-  if (!SecretGatewayError.isInstance(error)) {
-    sendError(res, 500, 'internal', 'internal error');
-    return 500;
-  }
-  // Contract: a lost version race that never settled is the backend being busy.
+export function thrownOutcome(error: unknown, notFoundStatus = 404): Outcome {
+  if (!SecretGatewayError.isInstance(error)) return errorOutcome(500, 'internal', 'internal error');
+  // A lost version race that never settled is the backend being busy.
   const code: ErrorCode = error.code === 'conflict' ? 'backend_unavailable' : error.code;
   const status = code === 'not_found' ? notFoundStatus : STATUS[code];
   const retryAfter =
@@ -59,6 +64,23 @@ export function sendThrown(res: ServerResponse, error: unknown, notFoundStatus =
       : status === 503
         ? 1
         : undefined;
-  sendError(res, status, code, code === 'internal' ? 'internal error' : error.message, retryAfter);
-  return status;
+  return errorOutcome(status, code, code === 'internal' ? 'internal error' : error.message, retryAfter);
+}
+
+export function sendOutcome(res: ServerResponse, outcome: Outcome): void {
+  writeJson(res, outcome.status, outcome.body, outcome.headers);
+}
+
+export function sendError(
+  res: ServerResponse,
+  statusCode: number,
+  code: string,
+  message: string,
+  retryAfterSeconds?: number,
+): void {
+  sendOutcome(res, errorOutcome(statusCode, code, message, retryAfterSeconds));
+}
+
+export function sendThrown(res: ServerResponse, error: unknown, notFoundStatus = 404): void {
+  sendOutcome(res, thrownOutcome(error, notFoundStatus));
 }

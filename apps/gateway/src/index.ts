@@ -1,5 +1,6 @@
 export { createApp } from './app.ts';
-export { ApiKeyVerifier, resolveApiKey } from './auth.ts';
+export { AuditLog, verifyAuditText } from './audit.ts';
+export { allows, FailedAuthLimiter, KeyStore, sha256Hex } from './auth.ts';
 export { BACKENDS, createBackend } from './backends.ts';
 export { ConfigError, loadConfig } from './config.ts';
 export { sendThrown } from './http-errors.ts';

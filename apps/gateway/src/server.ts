@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { SecretService } from '@secret-gateway/core';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import { ApiKeyVerifier, resolveApiKey } from './auth.ts';
+import { AuditLog } from './audit.ts';
+import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
 import { createBackend, type Env } from './backends.ts';
 import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
 import { createExpressServer } from './http-server.ts';
@@ -13,70 +16,130 @@ import { GatewayMetrics } from './metrics.ts';
 
 export interface RunningGateway {
   url: string;
-  server: Server;
+  server: Server | HttpsServer;
   service: SecretService;
   config: GatewayConfig;
+  /** Re-reads the TLS certificate and key (SIGHUP); open connections are kept. */
+  reloadTls: () => void;
   /** Stops accepting, drains in-flight requests (bounded), closes the backend. */
   shutdown: (reason?: string) => Promise<void>;
 }
 
-/** Builds everything from the environment and listens. Throws ConfigError on bad configuration. */
-export async function startGateway(env: Env, logger?: Logger): Promise<RunningGateway> {
-  const config = loadConfig(env);
-  const log = logger ?? createLogger(config.SGW_LOG_LEVEL);
-  const dataDir = resolve(config.SGW_DATA_DIR);
-  const apiKey = resolveApiKey(config.SGW_API_KEY, dataDir);
-  if (apiKey.generated)
-    log.warn({ file: apiKey.file }, 'no SGW_API_KEY set: generated an API key; read it from this file');
-  else if (apiKey.file) log.info({ file: apiKey.file }, 'using the API key stored in this file');
+export interface StartOptions {
+  logger?: Logger;
+  /** Parsed YAML of the config file, if one was given. */
+  file?: unknown;
+}
 
-  const metrics = config.SGW_METRICS ? new GatewayMetrics() : undefined;
-  const adapter = await createBackend(config.SGW_BACKEND, env, { dataDir });
+function tlsOptions(config: GatewayConfig) {
+  const tls = config.tls;
+  if (!tls) return undefined;
+  return {
+    cert: readFileSync(tls.cert),
+    key: readFileSync(tls.key),
+    ca: tls.clientCa ? readFileSync(tls.clientCa) : undefined,
+    requestCert: tls.requireClientCert,
+    rejectUnauthorized: tls.requireClientCert,
+  };
+}
+
+/** Builds everything from configuration and listens. Throws ConfigError on bad configuration. */
+export async function startGateway(
+  env: Env,
+  optionsOrLogger: StartOptions | Logger = {},
+): Promise<RunningGateway> {
+  const options: StartOptions =
+    typeof (optionsOrLogger as Logger).info === 'function'
+      ? { logger: optionsOrLogger as Logger }
+      : (optionsOrLogger as StartOptions);
+  const config = loadConfig(env, options.file);
+  const log = options.logger ?? createLogger(config.log.level);
+  const dataDir = resolve(config.dataDir);
+
+  const keyConfigs = [...config.auth.keys];
+  if (keyConfigs.length === 0) {
+    const generated = resolveGeneratedKey(dataDir);
+    if (generated.generated)
+      log.warn({ file: generated.file }, 'no API key configured: generated one; read it from this file');
+    else log.info({ file: generated.file }, 'no API key configured: using the key stored in this file');
+    keyConfigs.push({ name: 'generated', key: generated.key, operations: ['read', 'write', 'delete'] });
+  }
+  const keys = new KeyStore(config.auth.header, keyConfigs);
+
+  const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined;
+  const audit = config.audit.file
+    ? new AuditLog(config.audit.file === '-' ? '-' : resolve(config.audit.file), {
+        failClosed: config.audit.failClosed,
+      })
+    : undefined;
+  const adapter = await createBackend(config.backend, env, { dataDir });
   const service = new SecretService(adapter, {
-    root: config.SGW_ROOT,
-    maxValueBytes: config.SGW_MAX_VALUE_BYTES,
-    deadlineMs: config.SGW_BACKEND_TIMEOUT_MS,
+    root: config.root,
+    maxValueBytes: config.limits.maxValueBytes,
+    deadlineMs: config.backendTimeoutMs,
     onBackendCall: metrics?.observeBackend,
     onCacheEvent: metrics?.observeCache,
-    cache: cacheEnabled(config)
-      ? {
-          ttlMs: config.SGW_CACHE_TTL_MS,
-          negativeTtlMs: config.SGW_CACHE_NEGATIVE_TTL_MS,
-          maxEntries: config.SGW_CACHE_MAX_ENTRIES,
-          maxBytes: config.SGW_CACHE_MAX_BYTES,
-          staleIfErrorMs: config.SGW_CACHE_STALE_IF_ERROR_MS,
-        }
-      : undefined,
+    cache: cacheEnabled(config) ? config.cache : undefined,
   });
 
   let accepting = true;
-  const app = createApp({
+  const handler = createApp({
     service,
-    auth: new ApiKeyVerifier(config.SGW_AUTH_HEADER, apiKey.key),
+    keys,
     logger: log,
     metrics,
+    audit,
+    readOnly: config.readOnly,
+    limiter: new FailedAuthLimiter(config.auth.failedAuth),
     bodyLimitBytes: config.bodyLimitBytes,
     isAccepting: () => accepting,
   });
 
+  const server = createExpressServer(handler, tlsOptions(config));
   const sockets = new Set<Socket>();
-  const server = createExpressServer(app);
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolveListen());
-  });
-  server.on('connection', (socket: Socket) => {
+  const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  server.on(config.tls ? 'secureConnection' : 'connection', track);
   // Slow clients cannot hold a connection open forever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolveListen());
+  });
 
   const { port } = server.address() as AddressInfo;
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-  const url = `http://${host}:${port}`;
-  log.info({ url, backend: adapter.name, dataDir, cache: service.cache !== undefined }, 'listening');
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+  log.info(
+    {
+      url,
+      backend: adapter.name,
+      dataDir,
+      keys: keys.names,
+      cache: service.cache !== undefined,
+      readOnly: config.readOnly,
+      audit: config.audit.file ?? null,
+    },
+    'listening',
+  );
+
+  const reloadTls = () => {
+    if (!config.tls) return;
+    try {
+      const next = tlsOptions(config);
+      (server as HttpsServer).setSecureContext(next as Parameters<HttpsServer['setSecureContext']>[0]);
+      log.info('TLS certificate reloaded');
+    } catch (error) {
+      // Keep serving with the old certificate rather than going down.
+      log.error(
+        { err: { message: (error as Error).message } },
+        'TLS reload failed; keeping the current certificate',
+      );
+    }
+  };
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown') => {
@@ -88,15 +151,16 @@ export async function startGateway(env: Env, logger?: Logger): Promise<RunningGa
       const timer = setTimeout(() => {
         log.warn({ open: sockets.size }, 'drain timed out: closing remaining connections');
         for (const socket of sockets) socket.destroy();
-      }, config.SGW_SHUTDOWN_TIMEOUT_MS);
+      }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
       await service.close();
+      audit?.close();
       log.info('stopped');
       log.flush();
     })();
     return closing;
   };
 
-  return { url, server, service, config, shutdown };
+  return { url, server, service, config, reloadTls, shutdown };
 }

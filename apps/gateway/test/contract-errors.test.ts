@@ -10,7 +10,7 @@ import {
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { ApiKeyVerifier } from '../src/auth.ts';
+import { KeyStore } from '../src/auth.ts';
 import { GatewayMetrics } from '../src/metrics.ts';
 import { captureLogger, checkNoValueInLogs, secretValue } from './helpers.ts';
 
@@ -83,7 +83,7 @@ function setup() {
   });
   const app = createApp({
     service,
-    auth: new ApiKeyVerifier('X-API-Key', KEY),
+    keys: new KeyStore('X-API-Key', [{ name: 'test', key: KEY, operations: ['read', 'write', 'delete'] }]),
     logger: captureLogger(),
     metrics,
     bodyLimitBytes: 1024 * 1024,

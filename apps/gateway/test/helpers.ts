@@ -54,9 +54,12 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       HOST: '127.0.0.1',
       SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-gw-')),
       SGW_API_KEY: key,
+      // Contract tests send many wrong keys on purpose; the limiter has its own tests.
+      SGW_FAILED_AUTH_MAX: '1000000',
+      SGW_FAILED_AUTH_DELAY_MS: '0',
       ...env,
     },
-    captureLogger(),
+    { logger: captureLogger() },
   );
   const headers = { [env.SGW_AUTH_HEADER ?? 'X-API-Key']: key };
   return {
