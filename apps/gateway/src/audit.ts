@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, write } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, write } from 'node:fs';
 
 /**
  * The audit trail: one JSON line per operation, never a value. Each line carries the hash of the
@@ -40,7 +40,9 @@ export class AuditLog {
       this.#ownsFd = false;
       this.#prev = GENESIS;
     } else {
-      this.#prev = existsSync(target) ? lastHash(readFileSync(target, 'utf8')) : GENESIS;
+      // Continue the chain of an existing file (only a regular file: not /dev/stdout and the like).
+      this.#prev =
+        existsSync(target) && statSync(target).isFile() ? lastHash(readFileSync(target, 'utf8')) : GENESIS;
       this.#fd = openSync(target, 'a', 0o600);
       this.#ownsFd = true;
     }

@@ -46,7 +46,10 @@ export interface TestGateway extends RunningGateway {
   del: (body: unknown) => Promise<Response>;
 }
 
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  file?: unknown,
+): Promise<TestGateway> {
   const key = `test-key-${randomBytes(12).toString('hex')}`;
   const gw = await startGateway(
     {
@@ -59,7 +62,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       SGW_FAILED_AUTH_DELAY_MS: '0',
       ...env,
     },
-    { logger: captureLogger() },
+    { logger: captureLogger(), file },
   );
   const headers = { [env.SGW_AUTH_HEADER ?? 'X-API-Key']: key };
   return {
