@@ -196,11 +196,24 @@ export function createApp(deps: AppDeps): GatewayHandler {
     return errorOutcome(403, 'forbidden', `key ${principal.name} may not ${op} ${path ?? 'this path'}`);
   };
 
+  /** The path if it follows contract.md §2; otherwise answers 400 (auditing no path) and returns undefined. */
+  const validPath = (ctx: Ctx, op: Operation, raw: string): string | undefined => {
+    try {
+      return service.parsePath(raw);
+    } catch (error) {
+      void finish(ctx, op, null, null, thrownOutcome(error));
+      return undefined;
+    }
+  };
+
   const getSecret = async (ctx: Ctx, rawQuery: unknown): Promise<void> => {
     const query = getQuery.safeParse(rawQuery);
     if (!query.success)
       return finish(ctx, 'read', null, null, errorOutcome(400, 'invalid_request', firstMessage(query.error)));
-    const { path, version: versionText } = query.data;
+    const { version: versionText } = query.data;
+    // Only a valid path reaches the audit trail and messages: raw input could hold anything.
+    const path = query.data.path === service.root ? query.data.path : validPath(ctx, 'read', query.data.path);
+    if (path === undefined) return;
     const denied = forbidden(ctx, 'read', path);
     if (denied) return finish(ctx, 'read', path, null, denied);
     let version: number | undefined;
@@ -230,7 +243,9 @@ export function createApp(deps: AppDeps): GatewayHandler {
     const body = putBody.safeParse(isEmpty(rawBody) ? undefined : rawBody);
     if (!body.success)
       return finish(ctx, 'write', null, null, errorOutcome(400, 'invalid_request', firstMessage(body.error)));
-    const { path, value } = body.data;
+    const { value } = body.data;
+    const path = validPath(ctx, 'write', body.data.path);
+    if (path === undefined) return;
     const denied = forbidden(ctx, 'write', path);
     if (denied) return finish(ctx, 'write', path, null, denied);
     if (!(await preAudit(ctx, 'write', path))) return;
@@ -254,7 +269,8 @@ export function createApp(deps: AppDeps): GatewayHandler {
         null,
         errorOutcome(400, 'invalid_request', firstMessage(body.error)),
       );
-    const { path } = body.data;
+    const path = validPath(ctx, 'delete', body.data.path);
+    if (path === undefined) return;
     const denied = forbidden(ctx, 'delete', path);
     if (denied) return finish(ctx, 'delete', path, null, denied);
     let version: number | undefined;
