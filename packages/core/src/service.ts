@@ -3,6 +3,7 @@ import { type CacheOptions, type CacheResult, ReadCache } from './cache.ts';
 import { KeyedMutex, retryOnConflict, withDeadline } from './deadline.ts';
 import {
   BackendUnavailableError,
+  InvalidPathError,
   InvalidRequestError,
   SecretGatewayError,
   SecretNotFoundError,
@@ -88,7 +89,7 @@ export class SecretService {
   parsePath(input: unknown): string {
     const path = parseSecretPath(input, this.root);
     if (Buffer.byteLength(path) > this.adapter.capabilities.maxPathBytes) {
-      throw new InvalidRequestError(
+      throw new InvalidPathError(
         `path must be at most ${this.adapter.capabilities.maxPathBytes} bytes on the ${this.adapter.name} backend`,
       );
     }
