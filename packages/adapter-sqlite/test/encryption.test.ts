@@ -181,3 +181,15 @@ describe('keys and files', () => {
     await adapter.close();
   });
 });
+
+describe('prefetch', () => {
+  it('reads the whole database file once in the background at start', async () => {
+    const dir = tempDir();
+    const first = newAdapter(dir);
+    for (let i = 0; i < 200; i++) await first.write(`tfy-secret/pre/${i}`, 'v'.repeat(500));
+    await first.close();
+    const second = newAdapter(dir);
+    expect(await second.prefetched).toBe(statSync(join(dir, 'secrets.db')).size);
+    await second.close();
+  });
+});
