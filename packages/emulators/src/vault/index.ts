@@ -1,0 +1,210 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson, startHttpEmulator } from '../http.ts';
+import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { KvError, KvStore, metadataBody } from './store.ts';
+
+export { KvStore } from './store.ts';
+
+export interface VaultEmulatorOptions {
+  port?: number;
+  host?: string;
+  /** Root token accepted in X-Vault-Token (default `root`). */
+  token?: string;
+  /** Where KV v2 is mounted (default `secret`, as in Vault's dev server). */
+  mount?: string;
+  /** The engine's max_versions (Vault's default: 10). */
+  maxVersions?: number;
+  /** AppRole credentials that `auth/approle/login` accepts. */
+  approle?: { roleId: string; secretId: string };
+}
+
+export interface VaultEmulator extends EmulatorHandle {
+  token: string;
+  mount: string;
+  /** Backdoor for tests: the KV store of a namespace ('' = root namespace). */
+  kv: (namespace?: string) => KvStore;
+}
+
+const errors = (res: ServerResponse, status: number, ...messages: string[]) =>
+  sendJson(res, status, { errors: messages });
+
+/** A wire-level Vault: KV v2 at a mount, token and AppRole auth, sys/health. */
+export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Promise<VaultEmulator> {
+  const rootToken = options.token ?? 'root';
+  const mount = options.mount ?? 'secret';
+  const tokens = new Set([rootToken]);
+  const stores = new Map<string, KvStore>();
+  const kv = (namespace = '') => {
+    let store = stores.get(namespace);
+    if (!store) {
+      store = new KvStore(options.maxVersions ?? 10);
+      stores.set(namespace, store);
+    }
+    return store;
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://vault');
+    const path = decodeURIComponent(url.pathname);
+    const method = req.method ?? 'GET';
+    let body: Record<string, unknown> = {};
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return errors(res, 400, 'failed to parse JSON input');
+      }
+    }
+
+    if (path === '/v1/sys/health') {
+      return sendJson(res, 200, {
+        initialized: true,
+        sealed: false,
+        standby: false,
+        version: '1.17.0-sgw-emulator',
+      });
+    }
+    if (path === '/v1/auth/approle/login' && method === 'POST') {
+      if (
+        !options.approle ||
+        body.role_id !== options.approle.roleId ||
+        body.secret_id !== options.approle.secretId
+      ) {
+        return errors(res, 400, 'invalid role or secret ID');
+      }
+      const token = `hvs.${randomBytes(12).toString('hex')}`;
+      tokens.add(token);
+      return sendJson(res, 200, {
+        auth: { client_token: token, lease_duration: 3600, renewable: true, policies: ['default'] },
+      });
+    }
+    const token = req.headers['x-vault-token'];
+    if (typeof token !== 'string' || !tokens.has(token)) return errors(res, 403, 'permission denied');
+
+    const prefix = `/v1/${mount}/`;
+    if (!path.startsWith(prefix))
+      return errors(res, 404, `no handler for route "${path.slice(4)}". route entry not found.`);
+    const rest = path.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    const kind = slash === -1 ? rest : rest.slice(0, slash);
+    const secretPath = slash === -1 ? '' : rest.slice(slash + 1);
+    const store = kv(
+      typeof req.headers['x-vault-namespace'] === 'string' ? req.headers['x-vault-namespace'] : '',
+    );
+    const isList =
+      method === 'LIST' ||
+      (method === 'GET' && (url.searchParams.get('list') === 'true' || url.searchParams.get('list') === '1'));
+    const versionsOf = () => (Array.isArray(body.versions) ? (body.versions as unknown[]).map(Number) : []);
+
+    try {
+      if (kind === 'data') {
+        if (method === 'GET') {
+          const wanted = Number(url.searchParams.get('version') ?? 0);
+          const found = store.read(secretPath, wanted);
+          if (!found) return errors(res, 404);
+          const metadata = {
+            created_time: found.entry.createdTime,
+            custom_metadata: found.secret.customMetadata,
+            deletion_time: found.entry.deletionTime,
+            destroyed: found.entry.destroyed,
+            version: found.version,
+          };
+          // A deleted or destroyed version answers 404 with its metadata, as Vault does.
+          if (found.entry.deletionTime !== '' || found.entry.destroyed) {
+            return sendJson(res, 404, { data: { data: null, metadata } });
+          }
+          return sendJson(res, 200, { data: { data: found.entry.data, metadata } });
+        }
+        if (method === 'POST' || method === 'PUT') {
+          if (typeof body.data !== 'object' || body.data === null)
+            return errors(res, 400, 'no data provided');
+          const opts = (body.options ?? {}) as { cas?: number };
+          const written = store.write(secretPath, body.data as Record<string, unknown>, opts.cas);
+          return sendJson(res, 200, {
+            data: {
+              created_time: written.createdTime,
+              custom_metadata: null,
+              deletion_time: '',
+              destroyed: false,
+              version: written.version,
+            },
+          });
+        }
+        if (method === 'DELETE') {
+          store.softDelete(secretPath);
+          return sendJson(res, 204, undefined);
+        }
+      }
+      if (kind === 'metadata') {
+        if (isList) {
+          const keys = store.list(secretPath);
+          return keys.length === 0 ? errors(res, 404) : sendJson(res, 200, { data: { keys } });
+        }
+        if (method === 'GET') {
+          const secret = store.secrets.get(secretPath);
+          return secret ? sendJson(res, 200, { data: metadataBody(secret) }) : errors(res, 404);
+        }
+        if (method === 'POST' || method === 'PUT') {
+          store.writeMetadata(secretPath, body as Parameters<KvStore['writeMetadata']>[1]);
+          return sendJson(res, 204, undefined);
+        }
+        if (method === 'DELETE') {
+          store.deleteMetadata(secretPath);
+          return sendJson(res, 204, undefined);
+        }
+      }
+      if (method === 'POST' && kind === 'delete') {
+        store.softDelete(secretPath, versionsOf());
+        return sendJson(res, 204, undefined);
+      }
+      if (method === 'POST' && kind === 'undelete') {
+        store.undelete(secretPath, versionsOf());
+        return sendJson(res, 204, undefined);
+      }
+      if (method === 'POST' && kind === 'destroy') {
+        store.destroy(secretPath, versionsOf());
+        return sendJson(res, 204, undefined);
+      }
+      return errors(res, 405, 'unsupported operation');
+    } catch (error) {
+      if (error instanceof KvError) return errors(res, error.status, error.message);
+      throw error;
+    }
+  };
+
+  const server = await startHttpEmulator(handler, {
+    port: options.port,
+    host: options.host,
+    renderThrottle: (res, fault) => {
+      res.setHeader('Retry-After', String(fault.retryAfterSeconds ?? 1));
+      errors(res, 429, 'request path "kv": rate limit quota exceeded');
+    },
+    renderServerError: (res, status) =>
+      errors(res, status, status === 503 ? 'Vault is sealed' : 'internal error'),
+  });
+  return {
+    url: server.url,
+    faults: server.faults,
+    token: rootToken,
+    mount,
+    kv,
+    info: { token: rootToken, mount },
+    stop: server.stop,
+  };
+}
+
+export async function startFromFlags(flags: CliFlags): Promise<VaultEmulator> {
+  const num = (name: string) => (typeof flags[name] === 'string' ? Number(flags[name]) : undefined);
+  return startVaultEmulator({
+    port: num('port'),
+    host: typeof flags.host === 'string' ? flags.host : undefined,
+    token: typeof flags.token === 'string' ? flags.token : undefined,
+    mount: typeof flags.mount === 'string' ? flags.mount : undefined,
+    maxVersions: num('max-versions'),
+    approle:
+      typeof flags['role-id'] === 'string' && typeof flags['secret-id'] === 'string'
+        ? { roleId: flags['role-id'], secretId: flags['secret-id'] }
+        : undefined,
+  });
+}
