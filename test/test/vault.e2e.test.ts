@@ -1,0 +1,66 @@
+import { startVaultEmulator, type VaultEmulator } from '@secret-gateway/emulators/vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayProcess, runSeedCurlSequence, startGateway } from '../src/index.ts';
+
+// The gateway process with SGW_BACKEND=vault against the Vault emulator, over real HTTP.
+let emu: VaultEmulator;
+let gw: GatewayProcess;
+beforeAll(async () => {
+  emu = await startVaultEmulator();
+  gw = await startGateway({
+    env: {
+      SGW_BACKEND: 'vault',
+      VAULT_ADDR: emu.url,
+      VAULT_TOKEN: emu.token,
+      SGW_BACKEND_TIMEOUT_MS: '800',
+      SGW_CACHE: 'off',
+    },
+  });
+});
+afterAll(async () => {
+  await gw.stop();
+  await emu.stop();
+});
+
+const get = (query: string) => fetch(`${gw.url}/secrets?${query}`, { headers: { 'X-API-Key': gw.apiKey } });
+
+describe('gateway on Vault', () => {
+  it('serves the seed curl sequence, stored where Vault users expect it', async () => {
+    await runSeedCurlSequence(gw);
+    expect(emu.kv().secrets.get('tfy-secret/acme/prod/db-password')?.currentVersion).toBe(1);
+  });
+
+  // A backend that takes 60 s would outlast the test's timeout: answering at all proves the deadline.
+  it('answers 503 with Retry-After while Vault is down, slow or failing, and recovers', async () => {
+    for (const fault of [{ status: 503 }, { latencyMs: 60_000 }, { drop: true }, { throttle: true }]) {
+      emu.faults.set(fault);
+      const res = await get('path=tfy-secret');
+      expect(res.status, JSON.stringify(fault)).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await res.json()).toMatchObject({ statusCode: 503, code: 'backend_unavailable' });
+      emu.faults.clear();
+    }
+    expect((await get('path=tfy-secret')).status).toBe(200);
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+  });
+
+  it('answers 503 while the emulator is stopped entirely', async () => {
+    const down = await startGateway({
+      env: {
+        SGW_BACKEND: 'vault',
+        VAULT_ADDR: 'http://127.0.0.1:9',
+        VAULT_TOKEN: 't',
+        SGW_BACKEND_TIMEOUT_MS: '800',
+      },
+    });
+    try {
+      const res = await fetch(`${down.url}/secrets?path=tfy-secret`, {
+        headers: { 'X-API-Key': down.apiKey },
+      });
+      expect(res.status).toBe(503);
+      expect((await fetch(`${down.url}/readyz`)).status).toBe(503);
+    } finally {
+      await down.stop();
+    }
+  });
+});
