@@ -3,7 +3,7 @@ import type { CliFlags, EmulatorModule } from './types.ts';
 const NAMES = ['vault', 'aws', 'gcp', 'azure'] as const;
 const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [emulator flags]
   vault:  --token T (default root)  --mount M (default secret)  --max-versions N (default 10)  --role-id R --secret-id S (AppRole)
-  aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)
+  aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)  --force-delete-delay-ms N (default 200)
   gcp:    --project P (default sgw-emulator)
   azure:  --purge-protection  --https (default on)  --soft-delete-days N`;
 

@@ -1,0 +1,219 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson, startHttpEmulator } from '../http.ts';
+import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { AwsError, type AwsSecret, AwsState, type AwsVersion } from './state.ts';
+
+export { AwsState } from './state.ts';
+
+export interface AwsEmulatorOptions {
+  port?: number;
+  host?: string;
+  region?: string;
+  /** Recovery window when DeleteSecret gives none (AWS: 30). */
+  recoveryWindowDays?: number;
+  /** How long a force-deleted name stays unusable (AWS deletes asynchronously; default 200 ms). */
+  forceDeleteDelayMs?: number;
+}
+
+export interface AwsEmulator extends EmulatorHandle {
+  region: string;
+  /** Backdoor for tests. */
+  state: AwsState;
+}
+
+const seconds = (ms: number) => ms / 1000;
+const versionEntry = (v: AwsVersion) => ({
+  VersionId: v.id,
+  VersionStages: [...v.stages],
+  CreatedDate: seconds(v.created),
+});
+
+type Input = Record<string, unknown>;
+type Op = (state: AwsState, input: Input) => unknown;
+
+const OPS: Record<string, Op> = {
+  CreateSecret: (state, input) => {
+    const { secret, versionId } = state.create(input);
+    return { ARN: secret.arn, Name: secret.name, ...(versionId ? { VersionId: versionId } : {}) };
+  },
+  PutSecretValue: (state, input) => {
+    const secret = state.find(input.SecretId);
+    if (typeof input.SecretString !== 'string')
+      throw new AwsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
+    const version = state.put(
+      secret,
+      AwsState.checkToken(input.ClientRequestToken),
+      input.SecretString,
+      input.VersionStages as string[] | undefined,
+    );
+    return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
+  },
+  GetSecretValue: (state, input) => {
+    const secret = state.find(input.SecretId);
+    let version: AwsVersion | undefined;
+    if (typeof input.VersionId === 'string') {
+      version = secret.versions.get(input.VersionId);
+      if (!version || (typeof input.VersionStage === 'string' && !version.stages.has(input.VersionStage))) {
+        throw new AwsError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`,
+        );
+      }
+    } else {
+      const stage = typeof input.VersionStage === 'string' ? input.VersionStage : 'AWSCURRENT';
+      version = [...secret.versions.values()].find((v) => v.stages.has(stage));
+      if (!version)
+        throw new AwsError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
+        );
+    }
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.id,
+      SecretString: version.value,
+      VersionStages: [...version.stages],
+      CreatedDate: seconds(version.created),
+    };
+  },
+  DescribeSecret: (state, input) => {
+    const s = state.find(input.SecretId, true);
+    return describe(s);
+  },
+  ListSecretVersionIds: (state, input) => {
+    const secret = state.find(input.SecretId, true);
+    const max = typeof input.MaxResults === 'number' ? input.MaxResults : 100;
+    if (max < 1 || max > 100)
+      throw new AwsError('InvalidParameterException', 'MaxResults must be between 1 and 100');
+    const all = [...secret.versions.values()].filter(
+      (v) => input.IncludeDeprecated === true || v.stages.size > 0,
+    );
+    const start =
+      typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64').toString()) : 0;
+    const page = all.slice(start, start + max);
+    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      Versions: page.map(versionEntry),
+      ...(next ? { NextToken: next } : {}),
+    };
+  },
+  UpdateSecretVersionStage: (state, input) => {
+    const secret = state.find(input.SecretId);
+    if (typeof input.VersionStage !== 'string')
+      throw new AwsError('InvalidParameterException', 'VersionStage is required');
+    state.moveStage(
+      secret,
+      input.VersionStage,
+      input.MoveToVersionId as string | undefined,
+      input.RemoveFromVersionId as string | undefined,
+    );
+    return { ARN: secret.arn, Name: secret.name };
+  },
+  DeleteSecret: (state, input) => {
+    const secret = state.find(input.SecretId, input.ForceDeleteWithoutRecovery === true);
+    const deletion = state.delete(secret, input.RecoveryWindowInDays, input.ForceDeleteWithoutRecovery);
+    return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(deletion) };
+  },
+  RestoreSecret: (state, input) => {
+    const secret = state.find(input.SecretId, true);
+    state.restore(secret);
+    return { ARN: secret.arn, Name: secret.name };
+  },
+  TagResource: (state, input) => {
+    const secret = state.find(input.SecretId);
+    for (const t of (input.Tags as Array<{ Key: string; Value: string }>) ?? [])
+      secret.tags.set(t.Key, t.Value);
+    if (secret.tags.size > 50) throw new AwsError('ValidationException', 'A secret can have at most 50 tags');
+    return {};
+  },
+  UntagResource: (state, input) => {
+    const secret = state.find(input.SecretId);
+    for (const k of (input.TagKeys as string[]) ?? []) secret.tags.delete(k);
+    return {};
+  },
+  ListSecrets: (state, input) => {
+    const all = [...state.secrets.values()].filter(
+      (s) => s.deletedDate === undefined || input.IncludePlannedDeletion === true,
+    );
+    const max = typeof input.MaxResults === 'number' ? input.MaxResults : 100;
+    const start =
+      typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64').toString()) : 0;
+    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+    return { SecretList: all.slice(start, start + max).map(describe), ...(next ? { NextToken: next } : {}) };
+  },
+};
+
+function describe(s: AwsSecret) {
+  return {
+    ARN: s.arn,
+    Name: s.name,
+    ...(s.description !== undefined ? { Description: s.description } : {}),
+    ...(s.kmsKeyId !== undefined ? { KmsKeyId: s.kmsKeyId } : {}),
+    Tags: [...s.tags].map(([Key, Value]) => ({ Key, Value })),
+    VersionIdsToStages: Object.fromEntries(
+      [...s.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.id, [...v.stages]]),
+    ),
+    CreatedDate: seconds(s.created),
+    LastChangedDate: seconds(s.changed),
+    ...(s.deletedDate !== undefined ? { DeletedDate: seconds(s.deletedDate) } : {}),
+  };
+}
+
+const awsError = (res: ServerResponse, type: string, message: string, status = 400) =>
+  sendJson(res, status, { __type: type, message }, { 'x-amzn-ErrorType': type });
+
+/** AWS Secrets Manager over the JSON 1.1 protocol: `POST /` with `X-Amz-Target: secretsmanager.<Op>`. */
+export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
+  const region = options.region ?? 'us-east-1';
+  const state = new AwsState(
+    region,
+    '123456789012',
+    options.forceDeleteDelayMs ?? 200,
+    options.recoveryWindowDays ?? 30,
+  );
+  const operationOf = (req: IncomingMessage) =>
+    String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
+  const handler = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    if (req.method !== 'POST') return awsError(res, 'UnknownOperationException', 'Only POST is supported');
+    if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) {
+      return awsError(res, 'MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
+    }
+    const op = OPS[operationOf(req)];
+    if (!op) return awsError(res, 'UnknownOperationException', `Unknown operation ${operationOf(req)}`);
+    let input: Input;
+    try {
+      input = raw.length ? (JSON.parse(raw.toString('utf8')) as Input) : {};
+    } catch {
+      return awsError(res, 'SerializationException', 'Malformed JSON');
+    }
+    try {
+      sendJson(res, 200, op(state, input));
+    } catch (error) {
+      if (error instanceof AwsError) return awsError(res, error.type, error.message, error.status);
+      throw error;
+    }
+  };
+  const server = await startHttpEmulator(handler, {
+    port: options.port,
+    host: options.host,
+    operationOf,
+    renderThrottle: (res) => awsError(res, 'ThrottlingException', 'Rate exceeded'),
+    renderServerError: (res, status) =>
+      awsError(res, 'InternalServiceError', 'An error occurred on the server side.', status),
+  });
+  return { url: server.url, faults: server.faults, region, state, info: { region }, stop: server.stop };
+}
+
+export async function startFromFlags(flags: CliFlags): Promise<AwsEmulator> {
+  const num = (name: string) => (typeof flags[name] === 'string' ? Number(flags[name]) : undefined);
+  return startAwsEmulator({
+    port: num('port'),
+    host: typeof flags.host === 'string' ? flags.host : undefined,
+    region: typeof flags.region === 'string' ? flags.region : undefined,
+    recoveryWindowDays: num('recovery-window-days'),
+    forceDeleteDelayMs: num('force-delete-delay-ms'),
+  });
+}
