@@ -1,0 +1,18 @@
+import { runAdapterConformance } from '@secret-gateway/conformance';
+import { type AwsEmulator, startAwsEmulator } from '@secret-gateway/emulators/aws';
+import * as vitest from 'vitest';
+import { adapterFor } from './helpers.ts';
+
+// contract.md §3 through the AWS SDK against the emulator, under both delete-all policies. The
+// emulator keeps a force-deleted name busy for 100 ms, as AWS deletes asynchronously.
+let emu: AwsEmulator;
+vitest.beforeAll(async () => {
+  emu = await startAwsEmulator({ forceDeleteDelayMs: 100 });
+});
+vitest.afterAll(() => emu.stop());
+
+runAdapterConformance(vitest, {
+  name: 'aws (recovery window)',
+  create: () => adapterFor(emu, 'recovery-window'),
+});
+runAdapterConformance(vitest, { name: 'aws (force delete)', create: () => adapterFor(emu, 'force') });
