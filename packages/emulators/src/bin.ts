@@ -4,7 +4,7 @@ const NAMES = ['vault', 'aws', 'gcp', 'azure'] as const;
 const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [emulator flags]
   vault:  --token T (default root)  --mount M (default secret)  --max-versions N (default 10)  --role-id R --secret-id S (AppRole)
   aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)  --force-delete-delay-ms N (default 200)
-  gcp:    --project P (default sgw-emulator)
+  gcp:    --project P (default sgw-emulator)  --token T (default sgw-emulator-token)
   azure:  --purge-protection  --https (default on)  --soft-delete-days N`;
 
 function parseFlags(args: string[]): CliFlags {
@@ -31,12 +31,13 @@ async function main(): Promise<void> {
   const flags = parseFlags(rest);
   const module = (await import(`./${name}/index.ts`)) as EmulatorModule;
   const handle = await module.startFromFlags(flags);
-  process.stdout.write(`${JSON.stringify({ emulator: name, ...handle.info, url: handle.url })}\n`);
   const shutdown = () => {
     handle.stop().then(() => process.exit(0));
   };
+  // Handlers first: whoever reads the line below may signal us the moment it arrives.
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  process.stdout.write(`${JSON.stringify({ emulator: name, ...handle.info, url: handle.url })}\n`);
 }
 
 main().catch((error) => {

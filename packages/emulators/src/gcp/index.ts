@@ -1,0 +1,238 @@
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { FaultInjector, sleep } from '../faults.ts';
+import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { Code, crc32c, GcpError, type GcpSecret, GcpState, type GcpVersion } from './state.ts';
+
+export { crc32c, GcpState } from './state.ts';
+
+export interface GcpEmulatorOptions {
+  port?: number;
+  host?: string;
+  project?: string;
+  /** Bearer token the emulator accepts (default `sgw-emulator-token`). */
+  token?: string;
+}
+
+export interface GcpEmulator extends EmulatorHandle {
+  project: string;
+  token: string;
+  /** Backdoor for tests. */
+  state: GcpState;
+}
+
+/** The protos the SDK itself ships, so the emulator speaks exactly the SDK's wire format. */
+function loadService(): grpc.ServiceDefinition {
+  const require = createRequire(import.meta.url);
+  const sdkRoot = dirname(require.resolve('@google-cloud/secret-manager/package.json'));
+  // google-gax does not export its package.json: find its root from its main module.
+  const gaxMain = createRequire(join(sdkRoot, 'package.json')).resolve('google-gax');
+  const gaxRoot = gaxMain.slice(0, gaxMain.lastIndexOf(`${sep}build${sep}`));
+  const definition = protoLoader.loadSync('google/cloud/secretmanager/v1/service.proto', {
+    includeDirs: [join(sdkRoot, 'build/protos'), join(gaxRoot, 'build/protos')],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    google: {
+      cloud: { secretmanager: { v1: { SecretManagerService: { service: grpc.ServiceDefinition } } } };
+    };
+  };
+  return pkg.google.cloud.secretmanager.v1.SecretManagerService.service;
+}
+
+const timestamp = (ms: number) => ({
+  seconds: String(Math.floor(ms / 1000)),
+  nanos: (ms % 1000) * 1_000_000,
+});
+
+function secretMessage(state: GcpState, s: GcpSecret) {
+  return {
+    name: `${state.parent()}/secrets/${s.id}`,
+    replication: { automatic: {} },
+    create_time: timestamp(s.created),
+    labels: s.labels,
+    annotations: s.annotations,
+    etag: `"${s.created}"`,
+  };
+}
+
+function versionMessage(state: GcpState, s: GcpSecret, v: GcpVersion) {
+  return {
+    name: `${state.parent()}/secrets/${s.id}/versions/${v.number}`,
+    create_time: timestamp(v.created),
+    ...(v.destroyed ? { destroy_time: timestamp(v.destroyed) } : {}),
+    state: v.state,
+    etag: `"${v.created}"`,
+    client_specified_payload_checksum: true,
+  };
+}
+
+function page<T>(items: T[], size: unknown, token: unknown): { items: T[]; next: string } {
+  const n = Number(size) > 0 ? Math.min(Number(size), 25_000) : 25_000;
+  const start =
+    typeof token === 'string' && token !== '' ? Number(Buffer.from(token, 'base64').toString()) : 0;
+  return {
+    items: items.slice(start, start + n),
+    next: start + n < items.length ? Buffer.from(String(start + n)).toString('base64') : '',
+  };
+}
+
+type Req = Record<string, unknown>;
+
+/** Secret Manager's v1 gRPC service, the transport the SDK uses in production. */
+export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promise<GcpEmulator> {
+  const project = options.project ?? 'sgw-emulator';
+  const token = options.token ?? 'sgw-emulator-token';
+  const state = new GcpState(project);
+  const faults = new FaultInjector();
+
+  const methods: Record<string, (req: Req) => unknown> = {
+    CreateSecret: (req) => {
+      const input = (req.secret ?? {}) as {
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        replication?: unknown;
+      };
+      return secretMessage(state, state.create(String(req.parent ?? ''), String(req.secret_id ?? ''), input));
+    },
+    GetSecret: (req) => secretMessage(state, state.secret(String(req.name))),
+    ListSecrets: (req) => {
+      const all = [...state.secrets.values()].map((s) => secretMessage(state, s));
+      const { items, next } = page(all, req.page_size, req.page_token);
+      return { secrets: items, next_page_token: next, total_size: all.length };
+    },
+    DeleteSecret: (req) => {
+      const s = state.secret(String(req.name));
+      state.secrets.delete(s.id);
+      return {};
+    },
+    AddSecretVersion: (req) => {
+      const payload = (req.payload ?? {}) as { data?: Buffer; data_crc32c?: string };
+      const crc =
+        payload.data_crc32c !== undefined && payload.data_crc32c !== null
+          ? BigInt(payload.data_crc32c)
+          : undefined;
+      const { secret, version } = state.add(
+        String(req.parent),
+        Buffer.from(payload.data ?? Buffer.alloc(0)),
+        crc,
+      );
+      return versionMessage(state, secret, version);
+    },
+    GetSecretVersion: (req) => {
+      const { secret, version } = state.version(String(req.name));
+      return versionMessage(state, secret, version);
+    },
+    AccessSecretVersion: (req) => {
+      const { secret, version } = state.version(String(req.name));
+      if (version.state !== 'ENABLED') {
+        throw new GcpError(
+          Code.FAILED_PRECONDITION,
+          `Secret Version [${versionMessage(state, secret, version).name}] is in ${version.state} state.`,
+        );
+      }
+      return {
+        name: versionMessage(state, secret, version).name,
+        payload: { data: version.data, data_crc32c: version.crc32c.toString() },
+      };
+    },
+    ListSecretVersions: (req) => {
+      const secret = state.secret(String(req.parent));
+      const filter =
+        typeof req.filter === 'string'
+          ? /state:(ENABLED|DISABLED|DESTROYED)/.exec(req.filter)?.[1]
+          : undefined;
+      // Newest first, as Secret Manager lists them.
+      const all = [...secret.versions.values()]
+        .sort((a, b) => b.number - a.number)
+        .filter((v) => !filter || v.state === filter)
+        .map((v) => versionMessage(state, secret, v));
+      const { items, next } = page(all, req.page_size, req.page_token);
+      return { versions: items, next_page_token: next, total_size: all.length };
+    },
+    DestroySecretVersion: (req) => {
+      const { secret, version } = state.setState(String(req.name), 'DESTROYED');
+      return versionMessage(state, secret, version);
+    },
+    DisableSecretVersion: (req) => {
+      const { secret, version } = state.setState(String(req.name), 'DISABLED');
+      return versionMessage(state, secret, version);
+    },
+    EnableSecretVersion: (req) => {
+      const { secret, version } = state.setState(String(req.name), 'ENABLED');
+      return versionMessage(state, secret, version);
+    },
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [method, fn] of Object.entries(methods)) {
+    implementation[method] = async (
+      call: grpc.ServerUnaryCall<Req, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      const fail = (code: number, details: string) =>
+        callback({ code, details, metadata: new grpc.Metadata() } as grpc.ServiceError);
+      const fault = faults.take(method);
+      if (fault?.latencyMs) await sleep(fault.latencyMs);
+      if (fault?.drop) return fail(Code.UNAVAILABLE, 'Connection dropped');
+      if (fault?.throttle)
+        return fail(Code.RESOURCE_EXHAUSTED, 'Quota exceeded for quota metric Access requests');
+      if (fault?.status)
+        return fail(
+          fault.status >= 503 ? Code.UNAVAILABLE : Code.INTERNAL,
+          'The service is currently unavailable.',
+        );
+      // Over a plain-text channel the SDK sends no call credentials (grpc-js will not put a token on
+      // an insecure connection), so only a token that is present and wrong is refused.
+      const presented = call.metadata.get('authorization')[0];
+      if (presented !== undefined && presented !== `Bearer ${token}`) {
+        return fail(Code.UNAUTHENTICATED, 'Request had invalid authentication credentials.');
+      }
+      try {
+        callback(null, fn(call.request));
+      } catch (error) {
+        if (error instanceof GcpError) return fail(error.code, error.message);
+        fail(Code.INTERNAL, `emulator error: ${String(error)}`);
+      }
+    };
+  }
+
+  const server = new grpc.Server();
+  server.addService(loadService(), implementation);
+  const host = options.host ?? '127.0.0.1';
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      `${host}:${options.port ?? 0}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
+    ),
+  );
+  return {
+    url: `${host}:${port}`,
+    faults,
+    project,
+    token,
+    state,
+    info: { project, token, endpoint: host, port },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.forceShutdown();
+        resolve();
+      }),
+  };
+}
+
+export async function startFromFlags(flags: CliFlags): Promise<GcpEmulator> {
+  return startGcpEmulator({
+    port: typeof flags.port === 'string' ? Number(flags.port) : undefined,
+    host: typeof flags.host === 'string' ? flags.host : undefined,
+    project: typeof flags.project === 'string' ? flags.project : undefined,
+    token: typeof flags.token === 'string' ? flags.token : undefined,
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * GCP Secret Manager's state and rules: secrets with labels and annotations, versions numbered from
+ * 1 with ENABLED/DISABLED/DESTROYED states, payloads up to 64 KiB, `latest` = the newest version
+ * whatever its state.
+ */
+export type VersionState = 'ENABLED' | 'DISABLED' | 'DESTROYED';
+
+export interface GcpVersion {
+  number: number;
+  state: VersionState;
+  data: Buffer | undefined;
+  crc32c: bigint;
+  created: number;
+  destroyed?: number;
+}
+
+export interface GcpSecret {
+  id: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  created: number;
+  versions: Map<number, GcpVersion>;
+  next: number;
+}
+
+export class GcpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// gRPC status codes
+export const Code = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
+const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
+const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
+
+/** CRC32C (Castagnoli), as Secret Manager checks payloads with. */
+const TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+export function crc32c(data: Uint8Array): bigint {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = (TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return BigInt((crc ^ 0xffffffff) >>> 0);
+}
+
+export class GcpState {
+  readonly secrets = new Map<string, GcpSecret>();
+  constructor(readonly project: string) {}
+
+  parent(): string {
+    return `projects/${this.project}`;
+  }
+
+  /** `projects/P/secrets/S` -> the secret, or NOT_FOUND. */
+  secret(name: string): GcpSecret {
+    const m = /^projects\/([^/]+)\/secrets\/([^/]+)$/.exec(name);
+    if (!m || m[1] !== this.project)
+      throw new GcpError(Code.NOT_FOUND, `Secret [${name}] not found or has no versions.`);
+    const s = this.secrets.get(m[2] as string);
+    if (!s) throw new GcpError(Code.NOT_FOUND, `Secret [${name}] not found.`);
+    return s;
+  }
+
+  /** `.../versions/N` or `.../versions/latest` (the newest, whatever its state). */
+  version(name: string): { secret: GcpSecret; version: GcpVersion } {
+    const m = /^(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/]+)$/.exec(name);
+    if (!m) throw new GcpError(Code.INVALID_ARGUMENT, `Invalid resource field value in the request: ${name}`);
+    const secret = this.secret(m[1] as string);
+    const wanted = m[2] === 'latest' ? Math.max(0, ...secret.versions.keys()) : Number(m[2]);
+    const version = secret.versions.get(wanted);
+    if (!version) throw new GcpError(Code.NOT_FOUND, `Secret Version [${name}] not found.`);
+    return { secret, version };
+  }
+
+  create(
+    parent: string,
+    id: string,
+    input: { labels?: Record<string, string>; annotations?: Record<string, string>; replication?: unknown },
+  ): GcpSecret {
+    if (parent !== this.parent()) throw new GcpError(Code.NOT_FOUND, `Project [${parent}] not found.`);
+    if (!SECRET_ID.test(id)) {
+      throw new GcpError(
+        Code.INVALID_ARGUMENT,
+        'Secret ID must be at most 255 characters of letters, numbers, underscores and hyphens.',
+      );
+    }
+    if (!input.replication || Object.keys(input.replication).length === 0) {
+      throw new GcpError(Code.INVALID_ARGUMENT, 'Replication policy is required.');
+    }
+    for (const [k, v] of Object.entries(input.labels ?? {})) {
+      if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v))
+        throw new GcpError(Code.INVALID_ARGUMENT, `Invalid label ${k}`);
+    }
+    const annotationBytes = Object.entries(input.annotations ?? {}).reduce(
+      (n, [k, v]) => n + k.length + v.length,
+      0,
+    );
+    if (annotationBytes > 16 * 1024)
+      throw new GcpError(Code.INVALID_ARGUMENT, 'Annotations must total at most 16 KiB');
+    if (this.secrets.has(id))
+      throw new GcpError(Code.ALREADY_EXISTS, `Secret [${parent}/secrets/${id}] already exists.`);
+    const secret: GcpSecret = {
+      id,
+      labels: input.labels ?? {},
+      annotations: input.annotations ?? {},
+      created: Date.now(),
+      versions: new Map(),
+      next: 1,
+    };
+    this.secrets.set(id, secret);
+    return secret;
+  }
+
+  add(parent: string, data: Buffer, crc: bigint | undefined): { secret: GcpSecret; version: GcpVersion } {
+    const secret = this.secret(parent);
+    if (data.length > 65536)
+      throw new GcpError(Code.INVALID_ARGUMENT, 'Secret Payload cannot be larger than 65536 bytes.');
+    const actual = crc32c(data);
+    if (crc !== undefined && crc !== actual)
+      throw new GcpError(Code.INVALID_ARGUMENT, 'Checksum mismatch: data_crc32c does not match the payload.');
+    const version: GcpVersion = {
+      number: secret.next++,
+      state: 'ENABLED',
+      data,
+      crc32c: actual,
+      created: Date.now(),
+    };
+    secret.versions.set(version.number, version);
+    return { secret, version };
+  }
+
+  setState(name: string, to: VersionState): { secret: GcpSecret; version: GcpVersion } {
+    const found = this.version(name);
+    const { version } = found;
+    if (version.state === 'DESTROYED') {
+      throw new GcpError(Code.FAILED_PRECONDITION, `Secret Version [${name}] is in DESTROYED state.`);
+    }
+    version.state = to;
+    if (to === 'DESTROYED') {
+      version.data = undefined;
+      version.destroyed = Date.now();
+    }
+    return found;
+  }
+}
