@@ -1,0 +1,269 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { generate } from 'selfsigned';
+import { sendJson, startHttpEmulator } from '../http.ts';
+import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { AzureError, type AzureSecret, AzureState, type AzureVersion, type DeletedSecret } from './state.ts';
+
+export type { AzureSecret, AzureVersion, DeletedSecret } from './state.ts';
+export { AzureState, MAX_VALUE_BYTES } from './state.ts';
+
+export interface AzureEmulatorOptions {
+  port?: number;
+  host?: string;
+  /** Refuse purges, as a vault with purge protection does (default false). */
+  purgeProtection?: boolean;
+  /** Soft-delete retention, 7-90 days (default 90); only shown in scheduledPurgeDate. */
+  softDeleteDays?: number;
+  /** How long a purged name answers 409 ObjectIsBeingDeleted (default 300 ms). */
+  purgeBusyMs?: number;
+  /** How long a recovered secret answers 409 ObjectIsBeingRecovered (default 300 ms). */
+  recoverBusyMs?: number;
+  /** Serve HTTPS with a fresh self-signed certificate (default true); false serves plain http. */
+  https?: boolean;
+  /** Tenant id shown in the bearer challenge. */
+  tenantId?: string;
+}
+
+export interface AzureEmulator extends EmulatorHandle {
+  /** The vault URL to give SecretClient (same as `url`). */
+  vaultUrl: string;
+  /** PEM certificate to trust (as `ca`, or via NODE_EXTRA_CA_CERTS); undefined over plain http. */
+  certPem: string | undefined;
+  /** Backdoor for tests. */
+  state: AzureState;
+}
+
+const PAGE = 25;
+
+type Json = Record<string, unknown>;
+
+/** Key Vault's REST API for secrets, as @azure/keyvault-secrets calls it. */
+export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Promise<AzureEmulator> {
+  const softDeleteDays = options.softDeleteDays ?? 90;
+  if (!Number.isInteger(softDeleteDays) || softDeleteDays < 7 || softDeleteDays > 90)
+    throw new Error('softDeleteDays must be a whole number from 7 to 90');
+  const state = new AzureState({
+    purgeProtection: options.purgeProtection ?? false,
+    softDeleteDays,
+    purgeBusyMs: options.purgeBusyMs ?? 300,
+    recoverBusyMs: options.recoverBusyMs ?? 300,
+  });
+  const tenant = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  let tls: { key: string; cert: string } | undefined;
+  if (options.https !== false) {
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+            { type: 7, ip: '::1' },
+          ],
+        },
+      ],
+    });
+    tls = { key: pems.private, cert: pems.cert };
+  }
+  let base = '';
+  const recoveryLevel = () => (state.options.purgeProtection ? 'Recoverable' : 'Recoverable+Purgeable');
+  const attributes = (v: AzureVersion) => ({
+    enabled: v.enabled,
+    created: v.created,
+    updated: v.updated,
+    recoveryLevel: recoveryLevel(),
+    recoverableDays: state.options.softDeleteDays,
+  });
+  const item = (s: AzureSecret, v: AzureVersion, withVersion = true): Json => ({
+    id: `${base}/secrets/${s.name}${withVersion ? `/${v.id}` : ''}`,
+    attributes: attributes(v),
+    tags: v.tags,
+    ...(v.contentType !== undefined ? { contentType: v.contentType } : {}),
+  });
+  const bundle = (s: AzureSecret, v: AzureVersion, withValue: boolean): Json => ({
+    ...(withValue ? { value: v.value } : {}),
+    ...item(s, v),
+  });
+  const newest = (s: AzureSecret) => [...s.versions.values()].sort((a, b) => b.seq - a.seq)[0];
+  const deletedBundle = (d: DeletedSecret): Json => {
+    const latest = newest(d.secret);
+    return {
+      ...(latest ? bundle(d.secret, latest, false) : { id: `${base}/secrets/${d.secret.name}` }),
+      recoveryId: `${base}/deletedsecrets/${d.secret.name}`,
+      deletedDate: d.deletedDate,
+      scheduledPurgeDate: d.scheduledPurgeDate,
+    };
+  };
+  const page = (url: URL, all: Json[]): Json => {
+    const max = Number(url.searchParams.get('maxresults') ?? PAGE);
+    if (!Number.isInteger(max) || max < 1 || max > PAGE)
+      throw new AzureError(400, 'BadParameter', `maxresults must be between 1 and ${PAGE}`);
+    const start = Number(url.searchParams.get('$skiptoken') ?? 0);
+    const next = new URL(url.pathname, base);
+    next.searchParams.set('api-version', url.searchParams.get('api-version') ?? '');
+    next.searchParams.set('$skiptoken', String(start + max));
+    next.searchParams.set('maxresults', String(max));
+    return {
+      value: all.slice(start, start + max),
+      nextLink: start + max < all.length ? next.toString() : null,
+    };
+  };
+
+  const route = (method: string, parts: string[], url: URL, body: Json): [number, Json | undefined] => {
+    const [collection, rawName, sub, extra] = parts;
+    const name = decodeURIComponent(rawName ?? '');
+    if (collection === 'secrets' && rawName === undefined && method === 'GET') {
+      const all = [...state.secrets.values()]
+        .map((s) => [s, newest(s)] as const)
+        .filter((pair): pair is readonly [AzureSecret, AzureVersion] => pair[1] !== undefined)
+        .sort(([a], [b]) => a.name.localeCompare(b.name))
+        .map(([s, v]) => item(s, v, false));
+      return [200, page(url, all)];
+    }
+    if (collection === 'secrets' && rawName !== undefined && extra === undefined) {
+      if (method === 'PUT' && sub === undefined) {
+        if (typeof body.value !== 'string')
+          throw new AzureError(400, 'BadParameter', 'Property value is required.');
+        const attrs = (body.attributes ?? {}) as Json;
+        const { secret, version } = state.set(name, {
+          value: body.value,
+          contentType: typeof body.contentType === 'string' ? body.contentType : undefined,
+          enabled: typeof attrs.enabled === 'boolean' ? attrs.enabled : undefined,
+          tags: (body.tags ?? undefined) as Record<string, string> | undefined,
+        });
+        return [200, bundle(secret, version, true)];
+      }
+      if (method === 'DELETE' && sub === undefined) return [200, deletedBundle(state.delete(name))];
+      if (method === 'GET' && sub === 'versions') {
+        const secret = state.find(name);
+        // Azure lists versions in no particular order; sorting by the random id shows that.
+        const all = [...secret.versions.values()]
+          .sort((a, b) => a.id.localeCompare(b.id))
+          .map((v) => item(secret, v));
+        return [200, page(url, all)];
+      }
+      if (method === 'GET') {
+        const version = state.version(name, sub);
+        if (!version.enabled) {
+          throw new AzureError(
+            403,
+            'Forbidden',
+            'Operation get is not allowed on a disabled secret.',
+            'SecretDisabled',
+          );
+        }
+        return [200, bundle(state.find(name), version, true)];
+      }
+      if (method === 'PATCH' && sub) {
+        const attrs = (body.attributes ?? {}) as Json;
+        const version = state.update(name, sub, {
+          enabled: typeof attrs.enabled === 'boolean' ? attrs.enabled : undefined,
+          tags: (body.tags ?? undefined) as Record<string, string> | undefined,
+          contentType: typeof body.contentType === 'string' ? body.contentType : undefined,
+        });
+        return [200, bundle(state.find(name), version, false)];
+      }
+    }
+    if (collection === 'deletedsecrets') {
+      if (rawName === undefined && method === 'GET')
+        return [200, page(url, [...state.deleted.values()].map(deletedBundle))];
+      if (method === 'GET' && sub === undefined) return [200, deletedBundle(state.findDeleted(name))];
+      if (method === 'DELETE' && sub === undefined) {
+        state.purge(name);
+        return [204, undefined];
+      }
+      if (method === 'POST' && sub === 'recover') {
+        const secret = state.recover(name);
+        const latest = newest(secret);
+        return [200, latest ? bundle(secret, latest, false) : {}];
+      }
+    }
+    throw new AzureError(405, 'MethodNotAllowed', `${method} ${url.pathname} is not supported`);
+  };
+
+  const error = (res: ServerResponse, status: number, code: string, message: string, inner?: string) =>
+    sendJson(res, status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } });
+
+  const handler = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    const url = new URL(req.url ?? '/', base);
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Bearer ') || auth.length <= 'Bearer '.length) {
+      // The SDK's first request carries neither token nor body; it learns the tenant from this.
+      res.setHeader(
+        'WWW-Authenticate',
+        `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
+      );
+      return error(res, 401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.');
+    }
+    if (!url.searchParams.get('api-version'))
+      return error(res, 400, 'BadParameter', 'The api-version query parameter is missing.');
+    let body: Json = {};
+    try {
+      if (raw.length) body = JSON.parse(raw.toString('utf8')) as Json;
+    } catch {
+      return error(res, 400, 'BadParameter', 'The request body is not valid JSON.');
+    }
+    const parts = url.pathname.split('/').slice(1);
+    if (parts.length > 1 && parts.at(-1) === '') parts.pop(); // `/secrets/{n}/` is the latest version
+    try {
+      const [status, answer] = route(req.method ?? 'GET', parts, url, body);
+      if (answer === undefined) {
+        res.writeHead(status);
+        res.end();
+      } else sendJson(res, status, answer);
+    } catch (e) {
+      if (e instanceof AzureError) return error(res, e.status, e.code, e.message, e.inner);
+      throw e;
+    }
+  };
+
+  const server = await startHttpEmulator(handler, {
+    port: options.port,
+    host: options.host,
+    tls,
+    renderThrottle: (res, fault) =>
+      sendJson(
+        res,
+        429,
+        {
+          error: {
+            code: 'Throttled',
+            message: 'Request was not processed because too many requests were received.',
+          },
+        },
+        { 'Retry-After': String(fault.retryAfterSeconds ?? 1) },
+      ),
+    renderServerError: (res, status) =>
+      sendJson(res, status, { error: { code: 'InternalServerError', message: 'Internal server error.' } }),
+  });
+  base = server.url;
+  return {
+    url: server.url,
+    vaultUrl: server.url,
+    certPem: tls?.cert,
+    faults: server.faults,
+    state,
+    info: {
+      vaultUrl: server.url,
+      purgeProtection: state.options.purgeProtection,
+      ...(tls ? { certPem: tls.cert } : {}),
+    },
+    stop: server.stop,
+  };
+}
+
+export async function startFromFlags(flags: CliFlags): Promise<AzureEmulator> {
+  const num = (name: string) => (typeof flags[name] === 'string' ? Number(flags[name]) : undefined);
+  return startAzureEmulator({
+    port: num('port'),
+    host: typeof flags.host === 'string' ? flags.host : undefined,
+    purgeProtection: flags['purge-protection'] === true || flags['purge-protection'] === 'true',
+    softDeleteDays: num('soft-delete-days'),
+    purgeBusyMs: num('purge-busy-ms'),
+    recoverBusyMs: num('recover-busy-ms'),
+    https: !(flags.http === true || flags.https === 'false'),
+  });
+}
