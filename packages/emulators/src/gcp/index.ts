@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { FaultInjector, sleep } from '../faults.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
-import { Code, crc32c, GcpError, type GcpSecret, GcpState, type GcpVersion } from './state.ts';
+import { Code, GcpError, type GcpSecret, GcpState, type GcpVersion } from './state.ts';
 
 export { crc32c, GcpState } from './state.ts';
 
