@@ -1,33 +1,139 @@
 import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import nodeVault from 'node-vault';
 import type { VaultAdapterOptions } from './config.ts';
 
 export type VaultClient = nodeVault.client;
 
+/** Per-call options every node-vault call gets: the deadline's signal and a hard timeout. */
+export interface VaultRequestOptions {
+  signal?: AbortSignal;
+  timeout: number;
+}
+
 /**
- * A node-vault client as production uses it. `noCustomHTTPVerbs`: LIST goes out as `GET ?list=true`
- * (works against every Vault and through proxies that drop unknown verbs). node-vault has no default
- * timeout, so every request gets one.
+ * Where the transport leaves Vault's Retry-After (seconds) on an error body. node-vault keeps only
+ * the status and body of a failed response, so the header travels on the body object.
  */
-export function createVaultClient(options: VaultAdapterOptions): VaultClient {
-  return nodeVault({
+export const RETRY_AFTER = Symbol('vault.retryAfter');
+
+export interface VaultConnection {
+  client: VaultClient;
+  /** Closes idle keep-alive sockets. */
+  close: () => void;
+}
+
+/**
+ * A node-vault client as production uses it. `noCustomHTTPVerbs`: LIST goes out as `GET ?list=1`.
+ * The HTTP transport is ours, through node-vault's documented `request-promise` hook, for two things
+ * its built-in one cannot do: abort a request when the gateway's deadline fires (`signal`), and
+ * see Vault's Retry-After header.
+ */
+export function createVaultClient(options: VaultAdapterOptions): VaultConnection {
+  const https = options.endpoint.startsWith('https:');
+  const ca = options.ca ? readFileSync(options.ca) : undefined;
+  const agent = https
+    ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) })
+    : new HttpAgent({ keepAlive: true });
+  const transport = { defaults: () => (request: TransportRequest) => send(request, agent, https) };
+  const client = nodeVault({
     endpoint: options.endpoint,
     token: 'token' in options.auth ? options.auth.token : undefined,
     namespace: options.namespace,
     noCustomHTTPVerbs: true,
-    requestOptions: {
-      timeout: options.requestTimeoutMs ?? 5000,
-      ...(options.ca ? { ca: readFileSync(options.ca) } : {}),
-    },
+    'request-promise': transport,
+  });
+  // node-vault falls back to process.env for these; the adapter's configuration is the only source.
+  client.token = 'token' in options.auth ? options.auth.token : (undefined as unknown as string);
+  (client as { namespace?: string }).namespace = options.namespace;
+  return { client, close: () => agent.destroy() };
+}
+
+interface TransportRequest {
+  method: string;
+  uri: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+interface TransportResponse {
+  statusCode: number;
+  body: unknown;
+  request: { path: string };
+}
+
+/** One HTTP exchange, shaped as node-vault's handleVaultResponse expects. */
+function send(request: TransportRequest, agent: HttpAgent, https: boolean): Promise<TransportResponse> {
+  const url = new URL(request.uri);
+  const payload =
+    request.json !== undefined && request.json !== true ? JSON.stringify(request.json) : undefined;
+  const headers: Record<string, string | number> = { accept: 'application/json', ...request.headers };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = Buffer.byteLength(payload);
+  }
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(url, {
+      method: request.method,
+      headers,
+      agent,
+      signal: request.signal,
+    });
+    // A hard bound on the whole exchange, not only on idle sockets (node-vault has no default).
+    const timer = setTimeout(() => {
+      req.destroy(Object.assign(new Error(`no answer within ${request.timeout} ms`), { code: 'ETIMEDOUT' }));
+    }, request.timeout ?? 5000);
+    req.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      res.once('end', () => {
+        clearTimeout(timer);
+        resolve({
+          statusCode: res.statusCode ?? 0,
+          body: parseBody(res, Buffer.concat(chunks).toString('utf8')),
+          request: { path: url.pathname },
+        });
+      });
+    });
+    req.end(payload);
   });
 }
 
-/** Logs in with AppRole when configured; node-vault keeps the token it gets. */
-export async function authenticate(client: VaultClient, options: VaultAdapterOptions): Promise<void> {
-  if ('token' in options.auth) return;
-  await client.approleLogin({
-    role_id: options.auth.roleId,
-    secret_id: options.auth.secretId,
-    ...(options.auth.mount ? { mount_point: options.auth.mount } : {}),
-  });
+function parseBody(res: IncomingMessage, text: string): unknown {
+  const status = res.statusCode ?? 0;
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // A proxy's HTML error page: never let it look like Vault's `{"errors":[]}` (a definite not-found).
+    body = undefined;
+  }
+  if (status < 300) return body;
+  const error: Record<string | symbol, unknown> =
+    typeof body === 'object' && body !== null
+      ? (body as Record<string, unknown>)
+      : { errors: [`HTTP ${status} without a Vault error body`] };
+  const retryAfter = parseRetryAfter(res.headers['retry-after']);
+  if (retryAfter !== undefined) Object.defineProperty(error, RETRY_AFTER, { value: retryAfter });
+  return error;
+}
+
+/** Retry-After as delay-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }

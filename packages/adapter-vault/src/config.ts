@@ -2,8 +2,8 @@
 export interface VaultAdapterOptions {
   /** Vault address, e.g. https://vault.example.com:8200 (VAULT_ADDR). */
   endpoint: string;
-  /** A token (VAULT_TOKEN), or AppRole credentials to log in with. */
-  auth: { token: string } | { roleId: string; secretId: string; mount?: string };
+  /** A token (VAULT_TOKEN), or AppRole or Kubernetes credentials to log in with. */
+  auth: VaultAuth;
   /** Enterprise namespace (VAULT_NAMESPACE). */
   namespace?: string;
   /** Where KV v2 is mounted (SGW_VAULT_MOUNT, default `secret`). */
@@ -13,11 +13,23 @@ export interface VaultAdapterOptions {
    * itself would keep only 10 and silently destroy older ones.
    */
   maxVersions?: number;
-  /** Per-request timeout in ms, so no call outlives the gateway's deadline (default 5000). */
+  /**
+   * Hard timeout of one HTTP request in ms (SGW_BACKEND_TIMEOUT_MS, default 5000). The gateway's
+   * deadline aborts a request sooner through `options.signal`; this bounds calls made without one.
+   */
   requestTimeoutMs?: number;
   /** CA bundle (PEM) for a Vault served with a private CA (VAULT_CACERT). */
   ca?: string;
 }
+
+export type VaultAuth =
+  | { token: string }
+  /** AppRole login at `auth/<mount>/login` (mount default `approle`). */
+  | { roleId: string; secretId: string; mount?: string }
+  /** Kubernetes login with the pod's service-account JWT, re-read at every login (it rotates). */
+  | { kubernetesRole: string; jwtFile: string; mount?: string };
+
+export const DEFAULT_K8S_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** The environment variables this adapter reads, for documentation. */
 export const VAULT_ENV = [
@@ -41,6 +53,24 @@ export const VAULT_ENV = [
     description: 'AppRole auth mount (default approle)',
     example: 'approle',
   },
+  {
+    name: 'VAULT_K8S_ROLE',
+    required: false,
+    description: 'Kubernetes auth role (used when neither a token nor AppRole is set)',
+    example: 'secret-gateway',
+  },
+  {
+    name: 'VAULT_K8S_MOUNT',
+    required: false,
+    description: 'Kubernetes auth mount (default kubernetes)',
+    example: 'kubernetes',
+  },
+  {
+    name: 'VAULT_K8S_TOKEN_FILE',
+    required: false,
+    description: 'Service-account JWT file (default /var/run/secrets/kubernetes.io/serviceaccount/token)',
+    example: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  },
   { name: 'VAULT_NAMESPACE', required: false, description: 'Enterprise namespace', example: 'team-a' },
   {
     name: 'VAULT_CACERT',
@@ -60,7 +90,60 @@ export const VAULT_ENV = [
     description: 'Versions kept per secret, 0 = all (default 0)',
     example: '0',
   },
+  {
+    name: 'SGW_BACKEND_TIMEOUT_MS',
+    required: false,
+    description: 'Hard timeout of one Vault request in ms (default 5000)',
+    example: '5000',
+  },
 ] as const;
 
 /** Vault keeps at most this many versions when asked to keep "all" (its field is a uint32). */
 export const KEEP_ALL_VERSIONS = 2_147_483_647;
+
+/** Reads the settings from the environment; throws an Error naming what is missing or malformed. */
+export function optionsFromEnv(env: Record<string, string | undefined>): VaultAdapterOptions {
+  const endpoint = env.VAULT_ADDR;
+  if (!endpoint) throw new Error('SGW_BACKEND=vault needs VAULT_ADDR (e.g. https://vault.internal:8200)');
+  let auth: VaultAuth;
+  if (env.VAULT_TOKEN) auth = { token: env.VAULT_TOKEN };
+  else if (env.VAULT_ROLE_ID || env.VAULT_SECRET_ID) {
+    if (!env.VAULT_ROLE_ID || !env.VAULT_SECRET_ID) {
+      throw new Error(
+        `SGW_BACKEND=vault with AppRole needs ${env.VAULT_ROLE_ID ? 'VAULT_SECRET_ID' : 'VAULT_ROLE_ID'}`,
+      );
+    }
+    auth = {
+      roleId: env.VAULT_ROLE_ID,
+      secretId: env.VAULT_SECRET_ID,
+      mount: env.VAULT_APPROLE_MOUNT || undefined,
+    };
+  } else if (env.VAULT_K8S_ROLE) {
+    auth = {
+      kubernetesRole: env.VAULT_K8S_ROLE,
+      jwtFile: env.VAULT_K8S_TOKEN_FILE || DEFAULT_K8S_JWT_FILE,
+      mount: env.VAULT_K8S_MOUNT || undefined,
+    };
+  } else {
+    throw new Error(
+      'SGW_BACKEND=vault needs VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole), or VAULT_K8S_ROLE (Kubernetes auth)',
+    );
+  }
+  const maxVersions = env.SGW_VAULT_MAX_VERSIONS ? Number(env.SGW_VAULT_MAX_VERSIONS) : 0;
+  if (!Number.isInteger(maxVersions) || maxVersions < 0) {
+    throw new Error('SGW_VAULT_MAX_VERSIONS must be a whole number (0 = keep all)');
+  }
+  const timeout = env.SGW_BACKEND_TIMEOUT_MS ? Number(env.SGW_BACKEND_TIMEOUT_MS) : undefined;
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
+    throw new Error('SGW_BACKEND_TIMEOUT_MS must be a positive whole number of milliseconds');
+  }
+  return {
+    endpoint,
+    auth,
+    namespace: env.VAULT_NAMESPACE || undefined,
+    mount: env.SGW_VAULT_MOUNT || undefined,
+    maxVersions,
+    ca: env.VAULT_CACERT || undefined,
+    requestTimeoutMs: timeout,
+  };
+}

@@ -8,13 +8,14 @@ import {
   latestLiveVersion,
   type StoredSecret,
 } from '@secret-gateway/core';
-import { authenticate, createVaultClient, type VaultClient } from './client.ts';
-import { KEEP_ALL_VERSIONS, type VaultAdapterOptions } from './config.ts';
-import { mapVaultError, vaultStatus } from './errors.ts';
-import { dataPath, kvPath, metadataPath } from './names.ts';
+import { VaultLogin } from './auth.ts';
+import { createVaultClient, type VaultClient, type VaultRequestOptions } from './client.ts';
+import { KEEP_ALL_VERSIONS, optionsFromEnv, type VaultAdapterOptions } from './config.ts';
+import { isNotFound, mapVaultError, vaultStatus } from './errors.ts';
+import { dataPath, destroyPath, metadataPath } from './names.ts';
 import { type VaultVersions, versionStates } from './versions.ts';
 
-export { VAULT_ENV, type VaultAdapterOptions } from './config.ts';
+export { VAULT_ENV, type VaultAdapterOptions, type VaultAuth } from './config.ts';
 export { kvPath } from './names.ts';
 
 interface Metadata {
@@ -25,6 +26,7 @@ interface Metadata {
 
 /** The field a secret's value lives in inside Vault's `data` map. */
 const FIELD = 'value';
+const MISSING = Symbol('missing');
 
 /**
  * HashiCorp Vault, KV version 2. Versions are Vault's own; writes use check-and-set, so several
@@ -43,53 +45,61 @@ export class VaultAdapter implements BackendAdapter {
   };
   readonly mount: string;
   readonly #client: VaultClient;
-  readonly #options: VaultAdapterOptions;
+  readonly #closeClient: () => void;
+  readonly #login: VaultLogin;
+  readonly #timeoutMs: number;
   readonly #maxVersions: number;
-  #login: Promise<void> | undefined;
 
   constructor(options: VaultAdapterOptions) {
-    this.#options = options;
-    this.mount = options.mount ?? 'secret';
+    this.mount = (options.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
     this.#maxVersions =
       options.maxVersions && options.maxVersions > 0 ? options.maxVersions : KEEP_ALL_VERSIONS;
-    this.#client = createVaultClient(options);
+    this.#timeoutMs = options.requestTimeoutMs ?? 5000;
+    const { client, close } = createVaultClient(options);
+    this.#client = client;
+    this.#closeClient = close;
+    this.#login = new VaultLogin(client, options.auth, this.#timeoutMs);
   }
 
-  /** Runs one Vault call: logged in, abandoned when the deadline's signal fires, errors mapped. */
+  /**
+   * Runs one Vault call: logged in, aborted when the deadline's signal fires, bounded by a hard
+   * timeout, errors mapped. With `allowMissing`, a definite not-found resolves to MISSING.
+   */
   async #call<T>(
     what: string,
     signal: AbortSignal | undefined,
-    fn: (client: VaultClient) => Promise<T>,
-  ): Promise<T> {
+    fn: (client: VaultClient, options: VaultRequestOptions) => Promise<T>,
+    allowMissing = false,
+  ): Promise<T | typeof MISSING> {
+    const options: VaultRequestOptions = { timeout: this.#timeoutMs, ...(signal ? { signal } : {}) };
     try {
-      this.#login ??= authenticate(this.#client, this.#options).catch((error) => {
-        this.#login = undefined;
-        throw error;
-      });
-      await this.#login;
-      if (!signal) return await fn(this.#client);
-      signal.throwIfAborted();
-      return await new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        fn(this.#client)
-          .then(resolve, reject)
-          .finally(() => signal.removeEventListener('abort', onAbort));
-      });
+      signal?.throwIfAborted();
+      await this.#login.ensure();
+      try {
+        return await fn(this.#client, options);
+      } catch (error) {
+        // A login token may have expired or been revoked: log in once more and retry.
+        if (!this.#login.renewable || vaultStatus(error) !== 403) throw error;
+        await this.#login.refresh();
+        return await fn(this.#client, options);
+      }
     } catch (error) {
+      if (allowMissing && isNotFound(error)) return MISSING;
+      // Our own deadline fired: report it as core made it (a timeout), not as a dropped connection.
+      if (signal?.aborted) throw mapVaultError(signal.reason, what);
       throw mapVaultError(error, what);
     }
   }
 
-  /** Metadata of a path, or undefined when Vault has none (404). */
+  /** Metadata of a path, or undefined when Vault has none. */
   async #metadata(path: string, signal?: AbortSignal): Promise<Metadata | undefined> {
-    try {
-      const answer = await this.#call('read metadata', signal, (c) => c.read(metadataPath(this.mount, path)));
-      return answer.data as Metadata;
-    } catch (error) {
-      if (vaultStatus((error as { cause?: unknown }).cause) === 404) return undefined;
-      throw error;
-    }
+    const answer = await this.#call(
+      'read metadata',
+      signal,
+      (c, o) => c.read(metadataPath(this.mount, path), o),
+      true,
+    );
+    return answer === MISSING ? undefined : (answer.data as Metadata);
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
@@ -97,17 +107,20 @@ export class VaultAdapter implements BackendAdapter {
     const metadata = await this.#metadata(path, signal);
     if (!metadata || metadata.max_versions !== this.#maxVersions) {
       // Vault would otherwise keep only its default 10 versions and silently destroy older ones.
-      await this.#call('write metadata', signal, (c) =>
-        c.write(metadataPath(this.mount, path), { max_versions: this.#maxVersions }),
+      await this.#call('write metadata', signal, (c, o) =>
+        c.write(metadataPath(this.mount, path), { max_versions: this.#maxVersions }, o),
       );
     }
-    const answer = await this.#call('write', signal, (c) =>
-      c.write(dataPath(this.mount, path), {
-        data: { [FIELD]: value },
-        options: { cas: metadata?.current_version ?? 0 },
-      }),
+    // Check-and-set on the version we saw: a concurrent writer makes this fail (VersionConflictError)
+    // and SecretService retries, instead of two writers both believing they made the same version.
+    const answer = await this.#call('write', signal, (c, o) =>
+      c.write(
+        dataPath(this.mount, path),
+        { data: { [FIELD]: value }, options: { cas: metadata?.current_version ?? 0 } },
+        o,
+      ),
     );
-    return (answer.data as { version: number }).version;
+    return (answer as { data: { version: number } }).data.version;
   }
 
   async read(path: string, version: number | undefined, options?: CallOptions): Promise<StoredSecret | null> {
@@ -126,30 +139,36 @@ export class VaultAdapter implements BackendAdapter {
     version: number | undefined,
     signal?: AbortSignal,
   ): Promise<StoredSecret | undefined> {
-    try {
-      const answer = await this.#call('read', signal, (c) => c.read(dataPath(this.mount, path, version)));
-      const { data, metadata } = answer.data as {
-        data: Record<string, unknown> | null;
-        metadata: { version: number };
-      };
-      const value = data?.[FIELD];
-      if (typeof value !== 'string') {
-        throw new BackendError(
-          'unexpected',
-          `Vault secret ${path} has no string "${FIELD}" field: it was not written by the gateway`,
-        );
-      }
-      return { value, version: metadata.version };
-    } catch (error) {
-      if (vaultStatus((error as { cause?: unknown }).cause) === 404) return undefined;
-      throw error;
+    const answer = await this.#call(
+      'read',
+      signal,
+      (c, o) => c.read(dataPath(this.mount, path, version), o),
+      true,
+    );
+    if (answer === MISSING) return undefined;
+    const { data, metadata } = answer.data as {
+      data: Record<string, unknown> | null;
+      metadata: { version: number };
+    };
+    const value = data?.[FIELD];
+    if (typeof value !== 'string') {
+      throw new BackendError(
+        'unexpected',
+        `Vault secret ${path} has no string "${FIELD}" field: it was not written by the gateway`,
+      );
     }
+    return { value, version: metadata.version };
   }
 
   async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
-    if (!(await this.#metadata(path, options?.signal))) return false;
-    await this.#call('delete metadata', options?.signal, (c) => c.delete(metadataPath(this.mount, path)));
-    return true;
+    const metadata = await this.#metadata(path, options?.signal);
+    if (!metadata) return false;
+    await this.#call('delete metadata', options?.signal, (c, o) =>
+      c.delete(metadataPath(this.mount, path), o),
+    );
+    // Metadata without any version (a first write that failed after setting max_versions) is
+    // cleaned up, but there was no secret to delete.
+    return Object.keys(metadata.versions ?? {}).length > 0;
   }
 
   async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
@@ -157,8 +176,8 @@ export class VaultAdapter implements BackendAdapter {
     const state = metadata?.versions[String(version)];
     if (!state || state.destroyed || state.deletion_time !== '') return false;
     // Destroy, not soft-delete: nobody can undelete it behind the gateway's back.
-    await this.#call('destroy', options?.signal, (c) =>
-      c.write(`${this.mount}/destroy/${kvPath(path)}`, { versions: [version] }),
+    await this.#call('destroy', options?.signal, (c, o) =>
+      c.write(destroyPath(this.mount, path), { versions: [version] }, o),
     );
     return true;
   }
@@ -166,10 +185,9 @@ export class VaultAdapter implements BackendAdapter {
   async check(options?: CallOptions): Promise<void> {
     // node-vault resolves sys/health whatever its status, so judge by the body: a standby node
     // (429) is fine, a sealed or uninitialised one (or an error body) is not.
-    const health = (await this.#call('health check', options?.signal, (c) => c.health())) as {
-      initialized?: boolean;
-      sealed?: boolean;
-    };
+    const health = (await this.#call('health check', options?.signal, (c, o) =>
+      c.health({ requestOptions: o }),
+    )) as { initialized?: boolean; sealed?: boolean };
     if (health?.initialized !== true || health.sealed !== false) {
       throw new BackendUnavailableError(
         'server_error',
@@ -178,33 +196,18 @@ export class VaultAdapter implements BackendAdapter {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#closeClient();
+  }
 }
 
 /**
- * `SGW_BACKEND=vault`: VAULT_ADDR with VAULT_TOKEN, or VAULT_ROLE_ID + VAULT_SECRET_ID (AppRole);
- * VAULT_NAMESPACE, VAULT_CACERT, SGW_VAULT_MOUNT, SGW_VAULT_MAX_VERSIONS, SGW_BACKEND_TIMEOUT_MS.
+ * `SGW_BACKEND=vault`: VAULT_ADDR with VAULT_TOKEN, AppRole (VAULT_ROLE_ID + VAULT_SECRET_ID) or
+ * Kubernetes auth (VAULT_K8S_ROLE); the full list is VAULT_ENV in config.ts.
  */
-export function fromEnv(env: Record<string, string | undefined>): VaultAdapter {
-  const endpoint = env.VAULT_ADDR;
-  if (!endpoint) throw new Error('SGW_BACKEND=vault needs VAULT_ADDR (e.g. https://vault.internal:8200)');
-  let auth: VaultAdapterOptions['auth'];
-  if (env.VAULT_TOKEN) auth = { token: env.VAULT_TOKEN };
-  else if (env.VAULT_ROLE_ID && env.VAULT_SECRET_ID) {
-    auth = { roleId: env.VAULT_ROLE_ID, secretId: env.VAULT_SECRET_ID, mount: env.VAULT_APPROLE_MOUNT };
-  } else {
-    throw new Error('SGW_BACKEND=vault needs VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole');
-  }
-  const maxVersions = env.SGW_VAULT_MAX_VERSIONS ? Number(env.SGW_VAULT_MAX_VERSIONS) : 0;
-  if (!Number.isInteger(maxVersions) || maxVersions < 0)
-    throw new Error('SGW_VAULT_MAX_VERSIONS must be a whole number (0 = keep all)');
-  return new VaultAdapter({
-    endpoint,
-    auth,
-    namespace: env.VAULT_NAMESPACE || undefined,
-    mount: env.SGW_VAULT_MOUNT || undefined,
-    maxVersions,
-    ca: env.VAULT_CACERT || undefined,
-    requestTimeoutMs: env.SGW_BACKEND_TIMEOUT_MS ? Number(env.SGW_BACKEND_TIMEOUT_MS) : undefined,
-  });
+export function fromEnv(
+  env: Record<string, string | undefined>,
+  _context?: { dataDir: string },
+): VaultAdapter {
+  return new VaultAdapter(optionsFromEnv(env));
 }

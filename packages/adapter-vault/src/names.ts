@@ -14,3 +14,7 @@ export function dataPath(mount: string, path: string, version?: number): string 
 export function metadataPath(mount: string, path: string): string {
   return `${mount}/metadata/${kvPath(path)}`;
 }
+
+export function destroyPath(mount: string, path: string): string {
+  return `${mount}/destroy/${kvPath(path)}`;
+}

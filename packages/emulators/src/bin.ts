@@ -1,7 +1,7 @@
 import type { CliFlags, EmulatorModule } from './types.ts';
 
 const NAMES = ['vault', 'aws', 'gcp', 'azure'] as const;
-const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [emulator flags]
+const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [--latency-ms N] [emulator flags]
   vault:  --token T (default root)  --mount M (default secret)  --max-versions N (default 10)  --role-id R --secret-id S (AppRole)  --k8s-role R --k8s-jwt J (Kubernetes auth)
   aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)  --force-delete-delay-ms N (default 200)
   gcp:    --project P (default sgw-emulator)  --token T (default sgw-emulator-token)
@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const flags = parseFlags(rest);
   const module = (await import(`./${name}/index.ts`)) as EmulatorModule;
   const handle = await module.startFromFlags(flags);
+  // Every emulator: --latency-ms N adds that delay to every request (benchmarks, manual testing).
+  if (typeof flags['latency-ms'] === 'string') handle.faults.set({ latencyMs: Number(flags['latency-ms']) });
   const shutdown = () => {
     handle.stop().then(() => process.exit(0));
   };

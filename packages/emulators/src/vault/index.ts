@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, startHttpEmulator } from '../http.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { type AppRoleCredentials, type KubernetesCredentials, TokenStore } from './auth.ts';
 import { KvError, KvStore, metadataBody } from './store.ts';
 
+export type { AppRoleCredentials, KubernetesCredentials } from './auth.ts';
 export { KvStore } from './store.ts';
 
 export interface VaultEmulatorOptions {
@@ -15,25 +16,38 @@ export interface VaultEmulatorOptions {
   mount?: string;
   /** The engine's max_versions (Vault's default: 10). */
   maxVersions?: number;
-  /** AppRole credentials that `auth/approle/login` accepts. */
-  approle?: { roleId: string; secretId: string };
+  /** AppRole credentials that `auth/<mount>/login` accepts (mount default `approle`). */
+  approle?: AppRoleCredentials;
+  /** Kubernetes auth: the role and service-account JWT `auth/<mount>/login` accepts. */
+  kubernetes?: KubernetesCredentials;
+  /** lease_duration of tokens issued by a login, in seconds (default 3600). */
+  tokenTtlSeconds?: number;
 }
 
 export interface VaultEmulator extends EmulatorHandle {
   token: string;
   mount: string;
+  /** Backdoor for tests: the KV store of the root namespace. */
+  state: KvStore;
   /** Backdoor for tests: the KV store of a namespace ('' = root namespace). */
   kv: (namespace?: string) => KvStore;
+  /** Backdoor for tests: issued tokens and logins; `revokeIssued()` expires every login token. */
+  tokens: TokenStore;
 }
 
 const errors = (res: ServerResponse, status: number, ...messages: string[]) =>
   sendJson(res, status, { errors: messages });
 
-/** A wire-level Vault: KV v2 at a mount, token and AppRole auth, sys/health. */
+/** A wire-level Vault: KV v2 at a mount (with its config), token, AppRole and Kubernetes auth, sys/health. */
 export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Promise<VaultEmulator> {
   const rootToken = options.token ?? 'root';
   const mount = options.mount ?? 'secret';
-  const tokens = new Set([rootToken]);
+  const tokens = new TokenStore(
+    rootToken,
+    options.approle,
+    options.kubernetes,
+    options.tokenTtlSeconds ?? 3600,
+  );
   const stores = new Map<string, KvStore>();
   const kv = (namespace = '') => {
     let store = stores.get(namespace);
@@ -65,22 +79,13 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
         version: '1.17.0-sgw-emulator',
       });
     }
-    if (path === '/v1/auth/approle/login' && method === 'POST') {
-      if (
-        !options.approle ||
-        body.role_id !== options.approle.roleId ||
-        body.secret_id !== options.approle.secretId
-      ) {
-        return errors(res, 400, 'invalid role or secret ID');
-      }
-      const token = `hvs.${randomBytes(12).toString('hex')}`;
-      tokens.add(token);
-      return sendJson(res, 200, {
-        auth: { client_token: token, lease_duration: 3600, renewable: true, policies: ['default'] },
-      });
+    const login = /^\/v1\/auth\/(.+)\/login$/.exec(path);
+    if (login && method === 'POST') {
+      const answer = tokens.login(login[1] as string, body);
+      if (answer) return sendJson(res, answer.status, answer.body);
+      return errors(res, 404, `no handler for route "${path.slice(4)}". route entry not found.`);
     }
-    const token = req.headers['x-vault-token'];
-    if (typeof token !== 'string' || !tokens.has(token)) return errors(res, 403, 'permission denied');
+    if (!tokens.valid(req.headers['x-vault-token'])) return errors(res, 403, 'permission denied');
 
     const prefix = `/v1/${mount}/`;
     if (!path.startsWith(prefix))
@@ -98,6 +103,22 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     const versionsOf = () => (Array.isArray(body.versions) ? (body.versions as unknown[]).map(Number) : []);
 
     try {
+      if (kind === 'config' && secretPath === '') {
+        if (method === 'GET') {
+          return sendJson(res, 200, {
+            data: {
+              cas_required: store.mountCasRequired,
+              delete_version_after: '0s',
+              max_versions: store.mountMaxVersions,
+            },
+          });
+        }
+        if (method === 'POST' || method === 'PUT') {
+          if (typeof body.max_versions === 'number') store.mountMaxVersions = body.max_versions;
+          if (typeof body.cas_required === 'boolean') store.mountCasRequired = body.cas_required;
+          return sendJson(res, 204, undefined);
+        }
+      }
       if (kind === 'data') {
         if (method === 'GET') {
           const wanted = Number(url.searchParams.get('version') ?? 0);
@@ -188,7 +209,11 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     faults: server.faults,
     token: rootToken,
     mount,
+    get state() {
+      return kv();
+    },
     kv,
+    tokens,
     info: { token: rootToken, mount },
     stop: server.stop,
   };
@@ -205,6 +230,10 @@ export async function startFromFlags(flags: CliFlags): Promise<VaultEmulator> {
     approle:
       typeof flags['role-id'] === 'string' && typeof flags['secret-id'] === 'string'
         ? { roleId: flags['role-id'], secretId: flags['secret-id'] }
+        : undefined,
+    kubernetes:
+      typeof flags['k8s-role'] === 'string' && typeof flags['k8s-jwt'] === 'string'
+        ? { role: flags['k8s-role'], jwt: flags['k8s-jwt'] }
         : undefined,
   });
 }

@@ -35,6 +35,9 @@ const now = () => new Date().toISOString();
 export class KvStore {
   readonly secrets = new Map<string, KvSecret>();
 
+  /** The engine's `cas_required` (`<mount>/config`): every write must then carry `options.cas`. */
+  mountCasRequired = false;
+
   /** @param mountMaxVersions the engine's max_versions (Vault's default: 10 when unset or 0) */
   constructor(public mountMaxVersions = 10) {}
 
@@ -71,7 +74,7 @@ export class KvStore {
     cas: number | undefined,
   ): KvVersion & { version: number } {
     const existing = this.secrets.get(path);
-    if ((existing?.casRequired ?? false) && cas === undefined) {
+    if ((this.mountCasRequired || (existing?.casRequired ?? false)) && cas === undefined) {
       throw new KvError(400, 'check-and-set parameter required for this call');
     }
     if (cas !== undefined && cas !== (existing?.currentVersion ?? 0)) {

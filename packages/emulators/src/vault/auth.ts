@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+
+/** Credentials the emulator's AppRole login accepts (`auth/<mount>/login`, mount default `approle`). */
+export interface AppRoleCredentials {
+  roleId: string;
+  secretId: string;
+  mount?: string;
+}
+
+/** A Kubernetes auth role and the service-account JWT it accepts (mount default `kubernetes`). */
+export interface KubernetesCredentials {
+  role: string;
+  jwt: string;
+  mount?: string;
+}
+
+export interface LoginResult {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Tokens as Vault sees them: the root token, plus tokens issued by AppRole and Kubernetes logins.
+ * Login failures answer as Vault does (400 for AppRole, 403 for Kubernetes).
+ */
+export class TokenStore {
+  readonly #root: string;
+  readonly #issued = new Set<string>();
+  /** Logins served since start (for tests). */
+  logins = 0;
+
+  constructor(
+    root: string,
+    readonly approle: AppRoleCredentials | undefined,
+    readonly kubernetes: KubernetesCredentials | undefined,
+    readonly ttlSeconds: number,
+  ) {
+    this.#root = root;
+  }
+
+  valid(token: unknown): boolean {
+    return typeof token === 'string' && (token === this.#root || this.#issued.has(token));
+  }
+
+  /** Backdoor: every issued (non-root) token stops working, as after expiry or revocation. */
+  revokeIssued(): void {
+    this.#issued.clear();
+  }
+
+  /** Answers `POST /v1/auth/<mount>/login`, or undefined when no auth method is mounted there. */
+  login(mount: string, body: Record<string, unknown>): LoginResult | undefined {
+    if (this.approle && mount === (this.approle.mount ?? 'approle')) {
+      if (body.role_id !== this.approle.roleId || body.secret_id !== this.approle.secretId) {
+        return { status: 400, body: { errors: ['invalid role or secret ID'] } };
+      }
+      return this.#issue();
+    }
+    if (this.kubernetes && mount === (this.kubernetes.mount ?? 'kubernetes')) {
+      if (body.role !== this.kubernetes.role) {
+        return { status: 400, body: { errors: [`invalid role name "${String(body.role)}"`] } };
+      }
+      if (body.jwt !== this.kubernetes.jwt) return { status: 403, body: { errors: ['permission denied'] } };
+      return this.#issue();
+    }
+    return undefined;
+  }
+
+  #issue(): LoginResult {
+    const token = `hvs.${randomBytes(12).toString('hex')}`;
+    this.#issued.add(token);
+    this.logins++;
+    return {
+      status: 200,
+      body: {
+        auth: {
+          client_token: token,
+          lease_duration: this.ttlSeconds,
+          renewable: true,
+          policies: ['default'],
+        },
+      },
+    };
+  }
+}
