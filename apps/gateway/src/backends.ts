@@ -4,7 +4,7 @@ export type Env = Record<string, string | undefined>;
 
 /**
  * Every backend the gateway can run on, chosen by `SGW_BACKEND`. Each adapter package exports
- * `fromEnv(env, options)`, reading its own variables (the backend's usual names) and failing with an
+ * `fromEnv(env[, context])`, reading its own variables (the backend's usual names) and failing with an
  * error that names the missing variable. Loaded lazily so one backend's SDK never loads for another.
  */
 export interface BackendContext {
@@ -17,9 +17,9 @@ type Factory = (env: Env, context: BackendContext) => Promise<BackendAdapter>;
 export const BACKENDS: Record<string, Factory> = {
   sqlite: async (env, ctx) => (await import('@secret-gateway/adapter-sqlite')).fromEnv(env, ctx),
   memory: async () => new (await import('@secret-gateway/adapter-memory')).MemoryAdapter(),
-  vault: async (env, ctx) => (await import('@secret-gateway/adapter-vault')).fromEnv(env, ctx),
-  aws: async (env, ctx) => (await import('@secret-gateway/adapter-aws')).fromEnv(env, ctx),
-  gcp: async (env, ctx) => (await import('@secret-gateway/adapter-gcp')).fromEnv(env, ctx),
+  vault: async (env) => (await import('@secret-gateway/adapter-vault')).fromEnv(env),
+  aws: async (env) => (await import('@secret-gateway/adapter-aws')).fromEnv(env),
+  gcp: async (env) => (await import('@secret-gateway/adapter-gcp')).fromEnv(env),
   azure: async (env, ctx) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, ctx),
 };
 

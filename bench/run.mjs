@@ -1,0 +1,354 @@
+#!/usr/bin/env node
+// pnpm bench [--duration S] [--quick] [--secrets N] [--connections C]
+//
+// Load benchmark of the gateway against a bare node:http server measured in the same run. Prints a
+// table and writes bench/results/<time>.json. Numbers, not tests: nothing here passes or fails.
+import { execFileSync, execSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const quick = args.includes('--quick');
+const DURATION = Number(flag('duration', quick ? 2 : 10));
+const CONNECTIONS = Number(flag('connections', 32));
+const SECRETS = Number(flag('secrets', quick ? 100_000 : 1_000_000));
+const KEY = 'bench-key-0123456789abcdef';
+
+const has = (cmd) => {
+  try {
+    execSync(`command -v ${cmd}`, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// wrk (Debian package) is the load generator; installed when missing and we may.
+if (!has('wrk') && process.getuid?.() === 0 && has('apt-get')) {
+  console.error('installing wrk (apt-get install wrk)...');
+  try {
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk', {
+      stdio: 'inherit',
+    });
+  } catch {
+    console.error('could not install wrk');
+  }
+}
+const TOOL = has('wrk') ? 'wrk' : 'autocannon';
+// Two cores: the server gets core 0, the load generator core 1.
+const PIN = has('taskset') && cpus().length >= 2;
+const pin = (core, cmd) => (PIN ? ['taskset', ['-c', String(core), ...cmd]] : [cmd[0], cmd.slice(1)]);
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Starts a server process and waits for its "listening" JSON line (or a fixed port to answer). */
+async function startServer(label, command, env, url) {
+  const [bin, argv] = pin(0, command);
+  const child = spawn(bin, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    if (out.length < 100_000) out += d;
+  });
+  child.stderr.on('data', (d) => {
+    if (out.length < 100_000) out += d;
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${label} exited: ${out}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.status < 500) return child;
+    } catch {}
+    await sleep(200);
+  }
+  throw new Error(`${label} did not start: ${out}`);
+}
+
+function peakRss(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function wrkScript(name, text) {
+  const file = join(RESULTS, '.cache', `${name}.lua`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Runs the load generator; returns req/s, p50, p99 (ms) and the non-2xx count. */
+function load(url, { script, header = true } = {}) {
+  if (TOOL === 'wrk') {
+    const argv = [
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${DURATION}s`,
+      '--latency',
+      ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
+      ...(script ? ['-s', script] : []),
+      url,
+    ];
+    const warm = pin(1, [
+      'wrk',
+      '-t1',
+      `-c${CONNECTIONS}`,
+      '-d1s',
+      ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
+      ...(script ? ['-s', script] : []),
+      url,
+    ]);
+    execFileSync(warm[0], warm[1], { stdio: 'ignore' });
+    const [bin, a] = pin(1, ['wrk', ...argv]);
+    const text = execFileSync(bin, a, { encoding: 'utf8' });
+    const ms = (s) => {
+      const m = /([\d.]+)(us|ms|s)\b/.exec(s ?? '');
+      if (!m) return Number.NaN;
+      const v = Number(m[1]);
+      return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+    };
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0),
+      p50: ms(/50%\s+(\S+)/.exec(text)?.[1]),
+      p99: ms(/99%\s+(\S+)/.exec(text)?.[1]),
+      errors:
+        Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0) +
+        Number(/Socket errors:.*?(\d+)/.exec(text)?.[1] ?? 0),
+      raw: text,
+    };
+  }
+  throw new Error('autocannon fallback: install wrk (apt-get install wrk) for the benchmark');
+}
+
+async function main() {
+  mkdirSync(join(RESULTS, '.cache'), { recursive: true });
+  const started = new Date().toISOString();
+  const results = [];
+  const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
+  const ports = { bare: 19101, gw: 19102, big: 19103, em: 19104, gwEm: 19105 };
+  const record = (name, label, r, rss) => {
+    results.push({ name, label, ...r, rssBytes: rss });
+    console.error(
+      `${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`,
+    );
+  };
+
+  // (a) the ceiling: node:http with a fixed JSON answer.
+  const bareFile = join(RESULTS, '.cache', 'bare.mjs');
+  writeFileSync(
+    bareFile,
+    `import http from 'node:http';
+const body = JSON.stringify({ path: 'tfy-secret/bench/hot', version: 1, value: 'value-hot-${'x'.repeat(24)}' });
+http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }).listen(${ports.bare}, '127.0.0.1');`,
+  );
+  {
+    const child = await startServer('bare', ['node', bareFile], {}, `http://127.0.0.1:${ports.bare}`);
+    record(
+      'a',
+      'bare node:http, fixed JSON',
+      load(`http://127.0.0.1:${ports.bare}/`, { header: false }),
+      peakRss(child.pid),
+    );
+    child.kill();
+  }
+
+  // (b) the gateway as shipped (auth, encryption, logs to a file, metrics) on the embedded store, one hot key.
+  const masterKey = randomBytes(32).toString('base64');
+  const gwEnv = (port, extra = {}) => ({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SGW_API_KEY: KEY,
+    SGW_MASTER_KEY: masterKey,
+    SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-bench-')),
+    ...extra,
+  });
+  {
+    const env = gwEnv(ports.gw);
+    const child = await startServer('gateway', ['node', gatewayBin], env, `http://127.0.0.1:${ports.gw}`);
+    await fetch(`http://127.0.0.1:${ports.gw}/secrets`, {
+      method: 'PUT',
+      headers: { 'X-API-Key': KEY },
+      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: `value-hot-${'x'.repeat(24)}` }),
+    });
+    record(
+      'b',
+      'gateway GET, embedded store, hot key',
+      load(`http://127.0.0.1:${ports.gw}/secrets?path=tfy-secret/bench/hot`),
+      peakRss(child.pid),
+    );
+
+    // (d) PUT: every request a durable, encrypted write of a new version (1,000 paths).
+    const putScript = wrkScript(
+      'put',
+      `counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("PUT", "/secrets", { ["X-API-Key"] = "${KEY}", ["Content-Type"] = "application/json" },
+    '{"path":"tfy-secret/bench/w' .. (counter % 1000) .. '","value":"value-' .. counter .. '"}')
+end`,
+    );
+    record(
+      'd',
+      'gateway PUT, embedded store (durable writes)',
+      load(`http://127.0.0.1:${ports.gw}`, { script: putScript, header: false }),
+      peakRss(child.pid),
+    );
+    child.kill();
+  }
+
+  // (c) 1,000,000 secrets, random keys; the seeded file is cached between runs.
+  {
+    const cacheDir = join(RESULTS, '.cache', `store-${SECRETS}`);
+    const keyFile = join(cacheDir, 'key');
+    if (!existsSync(join(cacheDir, 'secrets.db')) || !existsSync(keyFile)) {
+      mkdirSync(cacheDir, { recursive: true });
+      const key = randomBytes(32).toString('base64');
+      console.error(`seeding ${SECRETS} secrets (cached in ${cacheDir})...`);
+      execFileSync(
+        'node',
+        [
+          '--import',
+          'tsx',
+          join(ROOT, 'bench', 'seed.ts'),
+          join(cacheDir, 'secrets.db'),
+          String(SECRETS),
+          key,
+        ],
+        {
+          stdio: 'inherit',
+          cwd: join(ROOT, 'bench'),
+        },
+      );
+      writeFileSync(keyFile, key);
+    }
+    const env = gwEnv(ports.big, {
+      SGW_MASTER_KEY: readFileSync(keyFile, 'utf8'),
+      SGW_SQLITE_FILE: join(cacheDir, 'secrets.db'),
+    });
+    const child = await startServer(
+      'gateway (1M)',
+      ['node', gatewayBin],
+      env,
+      `http://127.0.0.1:${ports.big}`,
+    );
+    await sleep(3000); // let the background prefetch warm the page cache, as it does after any start
+    const randomScript = wrkScript(
+      'random',
+      `math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/secrets?path=tfy-secret/bench/k" .. math.random(0, ${SECRETS - 1}), { ["X-API-Key"] = "${KEY}" })
+end`,
+    );
+    record(
+      'c',
+      `gateway GET, ${SECRETS.toLocaleString('en')} secrets, random keys`,
+      load(`http://127.0.0.1:${ports.big}`, { script: randomScript, header: false }),
+      peakRss(child.pid),
+    );
+    record(
+      'c-hot',
+      `same store, one hot key (for the 0.8x target)`,
+      load(`http://127.0.0.1:${ports.big}/secrets?path=tfy-secret/bench/k1`),
+      peakRss(child.pid),
+    );
+    child.kill();
+  }
+
+  // (e) in front of the Vault emulator with 20 ms added to every call, cache on (and off, to compare).
+  {
+    const emulator = spawn(
+      'node',
+      [
+        join(ROOT, 'packages', 'emulators', 'bin', 'sgw-emulator.mjs'),
+        'vault',
+        '--port',
+        String(ports.em),
+        '--latency-ms',
+        '20',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise((r) => emulator.stdout.once('data', r));
+    for (const cache of ['on', 'off']) {
+      const env = gwEnv(ports.gwEm, {
+        SGW_BACKEND: 'vault',
+        VAULT_ADDR: `http://127.0.0.1:${ports.em}`,
+        VAULT_TOKEN: 'root',
+        SGW_CACHE: cache,
+      });
+      const child = await startServer(
+        'gateway (vault)',
+        ['node', gatewayBin],
+        env,
+        `http://127.0.0.1:${ports.gwEm}`,
+      );
+      await fetch(`http://127.0.0.1:${ports.gwEm}/secrets`, {
+        method: 'PUT',
+        headers: { 'X-API-Key': KEY },
+        body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: 'remote' }),
+      });
+      record(
+        cache === 'on' ? 'e' : 'e-nocache',
+        `gateway GET, Vault emulator +20 ms, cache ${cache}`,
+        load(`http://127.0.0.1:${ports.gwEm}/secrets?path=tfy-secret/bench/hot`),
+        peakRss(child.pid),
+      );
+      child.kill();
+      await sleep(300);
+    }
+    emulator.kill();
+  }
+
+  const ceiling = results.find((r) => r.name === 'a')?.rps || 1;
+  const hot = results.find((r) => r.name === 'c-hot')?.rps || 1;
+  const rows = results.map((r) => ({ ...r, ratio: r.rps / ceiling }));
+  const out = {
+    command: `pnpm bench ${args.join(' ')}`.trim(),
+    tool: TOOL,
+    pinned: PIN,
+    connections: CONNECTIONS,
+    durationSeconds: DURATION,
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageAtStart: loadavg(),
+    started,
+    randomVsHot: results.find((r) => r.name === 'c')?.rps / hot,
+    results: rows,
+  };
+  const file = join(RESULTS, `${started.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(
+    `\n${out.command} | ${TOOL}, ${CONNECTIONS} connections, ${DURATION}s each${PIN ? ', server on core 0, load on core 1' : ''} | node ${process.version}`,
+  );
+  console.log(
+    `${pad('', 6)}${pad('scenario', 52)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('vs (a)', 8)}${pad('RSS MB', 8)}errors`,
+  );
+  for (const r of rows) {
+    console.log(
+      `${pad(`(${r.name})`, 12).slice(0, 12)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors}`,
+    );
+  }
+  console.log(`random/hot over the large store: ${out.randomVsHot.toFixed(2)}x; results: ${file}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
