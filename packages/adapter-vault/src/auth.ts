@@ -60,7 +60,8 @@ export class VaultLogin {
       answer = await this.#client.kubernetesLogin({
         role: auth.kubernetesRole,
         jwt: readFileSync(auth.jwtFile, 'utf8').trim(),
-        ...(auth.mount ? { mount_point: auth.mount } : {}),
+        // Always explicit: node-vault 0.12.0 renders its default mount as empty (`auth//login`).
+        mount_point: auth.mount ?? 'kubernetes',
         requestOptions,
       });
     } else {

@@ -145,6 +145,7 @@ describe('Vault emulator fidelity (node-vault)', () => {
     await ns.write(`secret/data/${p}`, { data: { value: 'ns' } });
     expect(await status(vault.read(`secret/data/${p}`))).toBe(404);
     expect(emu.kv('team-a').secrets.has(p)).toBe(true);
+    expect(emu.state.secrets.has(p)).toBe(false);
   });
 
   it('injects faults: 429 with Retry-After, 503, latency, dropped connections', async () => {
@@ -169,6 +170,58 @@ describe('Vault emulator fidelity (node-vault)', () => {
     const timedOut = await slow.read(`secret/data/${p}`).catch((e) => e);
     expect(timedOut.code).toBe('ECONNABORTED');
     expect(await status(vault.read(`secret/data/${p}`))).toBe(404);
+  });
+});
+
+describe('Vault emulator: engine config and auth methods (node-vault)', () => {
+  it('<mount>/config: the engine-wide max_versions and cas_required apply to every secret', async () => {
+    const e = await startVaultEmulator({ mount: 'kv', maxVersions: 3 });
+    try {
+      const v = nodeVault({ endpoint: e.url, token: 'root', noCustomHTTPVerbs: true });
+      expect((await v.read('kv/config')).data).toMatchObject({ max_versions: 3, cas_required: false });
+      for (let i = 1; i <= 4; i++) await v.write('kv/data/p', { data: { value: `v${i}` } });
+      expect(Object.keys((await v.read('kv/metadata/p')).data.versions)).toEqual(['2', '3', '4']);
+      await v.write('kv/config', { cas_required: true, max_versions: 5 });
+      const error = await v.write('kv/data/p', { data: { value: 'x' } }).catch((x) => x);
+      expect(error.message).toBe('check-and-set parameter required for this call');
+      expect((await v.write('kv/data/p', { data: { value: 'x' }, options: { cas: 4 } })).data.version).toBe(
+        5,
+      );
+      expect(await status(v.read('secret/data/p'))).toBe(404);
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it('AppRole at a custom mount and Kubernetes login issue tokens; wrong credentials fail as in Vault', async () => {
+    const e = await startVaultEmulator({
+      approle: { roleId: 'r', secretId: 's', mount: 'approle-gw' },
+      kubernetes: { role: 'gw', jwt: 'a.b.c' },
+      tokenTtlSeconds: 60,
+    });
+    try {
+      const k8s = nodeVault({ endpoint: e.url, noCustomHTTPVerbs: true });
+      // node-vault 0.12.0 renders its default Kubernetes mount as empty (`auth//login`): pass it.
+      const login = await k8s.kubernetesLogin({ role: 'gw', jwt: 'a.b.c', mount_point: 'kubernetes' });
+      expect(login.auth.lease_duration).toBe(60);
+      expect((await k8s.write('secret/data/k8s', { data: { value: '1' } })).data.version).toBe(1);
+      const bad = nodeVault({ endpoint: e.url, noCustomHTTPVerbs: true });
+      expect(await status(bad.kubernetesLogin({ role: 'gw', jwt: 'x.y.z', mount_point: 'kubernetes' }))).toBe(
+        403,
+      );
+      expect(
+        await status(bad.kubernetesLogin({ role: 'other', jwt: 'a.b.c', mount_point: 'kubernetes' })),
+      ).toBe(400);
+      expect(await status(bad.approleLogin({ role_id: 'r', secret_id: 's' }))).toBe(404);
+      const app = nodeVault({ endpoint: e.url, noCustomHTTPVerbs: true });
+      await app.approleLogin({ role_id: 'r', secret_id: 's', mount_point: 'approle-gw' });
+      expect(await status(app.read('secret/data/k8s'))).toBe(200);
+      e.tokens.revokeIssued();
+      expect(await status(app.read('secret/data/k8s'))).toBe(403);
+      expect(await status(k8s.read('secret/data/k8s'))).toBe(403);
+    } finally {
+      await e.stop();
+    }
   });
 });
 
