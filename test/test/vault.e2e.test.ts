@@ -44,7 +44,39 @@ describe('gateway on Vault', () => {
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
   });
 
-  it('answers 503 while the emulator is stopped entirely', async () => {
+  it("passes Vault's own Retry-After on throttling through to the client", async () => {
+    emu.faults.set({ throttle: true, retryAfterSeconds: 7 });
+    const res = await get(`path=tfy-secret/e2e/${Date.now()}`);
+    emu.faults.clear();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('7');
+  });
+
+  it('answers 503 while Vault is down entirely, and serves again once it is back', async () => {
+    const port = Number(new URL(emu.url).port);
+    const path = `tfy-secret/e2e/down-${Date.now()}`;
+    const put = await fetch(`${gw.url}/secrets`, {
+      method: 'PUT',
+      headers: { 'X-API-Key': gw.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ path, value: 'kept' }),
+    });
+    expect(put.status).toBe(200);
+    await emu.stop();
+    const res = await get(`path=${path}`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await get('path=tfy-secret')).status).toBe(503);
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+    // Vault comes back on the same address (its storage restored through the backdoor).
+    emu = await startVaultEmulator({ port });
+    emu.state.write(path, { value: 'kept' }, undefined);
+    const back = await get(`path=${path}`);
+    expect(back.status).toBe(200);
+    expect(await back.json()).toMatchObject({ path, version: 1, value: 'kept' });
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+  });
+
+  it('answers 503 when Vault was never reachable', async () => {
     const down = await startGateway({
       env: {
         SGW_BACKEND: 'vault',
