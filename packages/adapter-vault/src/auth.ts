@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { VaultClient, VaultRequestOptions } from './client.ts';
 import type { VaultAuth } from './config.ts';
+import { mapLoginError } from './errors.ts';
 
 /**
  * Keeps the client logged in. With a static token there is nothing to do. With AppRole or
@@ -11,16 +12,23 @@ export class VaultLogin {
   readonly #client: VaultClient;
   readonly #auth: VaultAuth;
   readonly #timeoutMs: number;
+  readonly #minReloginIntervalMs: number;
   #pending: Promise<void> | undefined;
   #renewAt = 0;
+  #loggedInAt = Number.NEGATIVE_INFINITY;
 
-  constructor(client: VaultClient, auth: VaultAuth, timeoutMs: number) {
+  constructor(
+    client: VaultClient,
+    auth: VaultAuth,
+    options: { timeoutMs: number; minReloginIntervalMs: number },
+  ) {
     this.#client = client;
     this.#auth = auth;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = options.timeoutMs;
+    this.#minReloginIntervalMs = options.minReloginIntervalMs;
   }
 
-  /** True when a 403 may only mean the login token expired, so one fresh login is worth trying. */
+  /** True with AppRole or Kubernetes auth: the token is ours to renew. */
   get renewable(): boolean {
     return !('token' in this.#auth);
   }
@@ -31,10 +39,16 @@ export class VaultLogin {
     return this.#login();
   }
 
-  /** Logs in again (after Vault refused the current token). */
-  refresh(): Promise<void> {
+  /**
+   * Logs in again after Vault refused the current token; false when that cannot help (a static
+   * token, or a login so recent that the 403 must be the policy, not an expired token).
+   */
+  async refresh(): Promise<boolean> {
+    if (!this.renewable) return false;
+    if (!this.#pending && Date.now() - this.#loggedInAt < this.#minReloginIntervalMs) return false;
     this.#renewAt = 0;
-    return this.#login();
+    await this.#login();
+    return true;
   }
 
   #login(): Promise<void> {
@@ -46,6 +60,14 @@ export class VaultLogin {
   }
 
   async #run(): Promise<void> {
+    try {
+      await this.#loginOnce();
+    } catch (error) {
+      throw mapLoginError(error, 'roleId' in this.#auth ? 'AppRole' : 'Kubernetes');
+    }
+  }
+
+  async #loginOnce(): Promise<void> {
     const requestOptions: VaultRequestOptions = { timeout: this.#timeoutMs };
     const auth = this.#auth;
     let answer: { auth?: { lease_duration?: number } };
@@ -69,6 +91,7 @@ export class VaultLogin {
     }
     // Log in again at 80% of the lease; a lease of 0 means the token does not expire.
     const lease = answer.auth?.lease_duration ?? 0;
+    this.#loggedInAt = Date.now();
     this.#renewAt = lease > 0 ? Date.now() + lease * 800 : Number.POSITIVE_INFINITY;
   }
 }

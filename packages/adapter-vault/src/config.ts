@@ -18,6 +18,11 @@ export interface VaultAdapterOptions {
    * deadline aborts a request sooner through `options.signal`; this bounds calls made without one.
    */
   requestTimeoutMs?: number;
+  /**
+   * Least time between two logins forced by a 403 (default 10 s). Every login creates a token in
+   * Vault, so a token that is denied by policy must not cause a login per request.
+   */
+  minReloginIntervalMs?: number;
   /** CA bundle (PEM) for a Vault served with a private CA (VAULT_CACERT). */
   ca?: string;
 }

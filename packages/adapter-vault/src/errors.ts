@@ -94,3 +94,23 @@ export function mapVaultError(error: unknown, what: string): SecretGatewayError 
   }
   return new BackendError('unexpected', `Vault ${what}: ${status} ${message}`, { cause: error });
 }
+
+/** A failed login: wrong credentials are a configuration problem (denied), not "unexpected". */
+export function mapLoginError(error: unknown, method: string): SecretGatewayError {
+  const status = vaultStatus(error);
+  if (status === 400 || status === 401 || status === 403) {
+    return new BackendError(
+      'denied',
+      `Vault ${method} login refused (${status}): check the role and its credentials`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (status === 404) {
+    return new BackendError('invalid', `Vault ${method} login: no auth method at that mount (404)`, {
+      cause: error,
+    });
+  }
+  return mapVaultError(error, `${method} login`);
+}

@@ -58,7 +58,10 @@ export class VaultAdapter implements BackendAdapter {
     const { client, close } = createVaultClient(options);
     this.#client = client;
     this.#closeClient = close;
-    this.#login = new VaultLogin(client, options.auth, this.#timeoutMs);
+    this.#login = new VaultLogin(client, options.auth, {
+      timeoutMs: this.#timeoutMs,
+      minReloginIntervalMs: options.minReloginIntervalMs ?? 10_000,
+    });
   }
 
   /**
@@ -79,8 +82,7 @@ export class VaultAdapter implements BackendAdapter {
         return await fn(this.#client, options);
       } catch (error) {
         // A login token may have expired or been revoked: log in once more and retry.
-        if (!this.#login.renewable || vaultStatus(error) !== 403) throw error;
-        await this.#login.refresh();
+        if (vaultStatus(error) !== 403 || !(await this.#login.refresh())) throw error;
         return await fn(this.#client, options);
       }
     } catch (error) {

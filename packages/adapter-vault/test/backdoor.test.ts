@@ -95,16 +95,33 @@ describe('what the Vault adapter stores', () => {
     const wrong = fromEnv({ VAULT_ADDR: emu.url, VAULT_ROLE_ID: 'gw-role', VAULT_SECRET_ID: 'nope' });
     await expect(wrong.read('tfy-secret/bd/approle', undefined)).rejects.toMatchObject({
       code: 'backend_error',
+      reason: 'denied',
+      message: expect.stringContaining('AppRole login refused (400)'),
     });
   });
 
   it('logs in again when Vault stops accepting the login token (expired or revoked)', async () => {
-    const a = fromEnv({ VAULT_ADDR: emu.url, VAULT_ROLE_ID: 'gw-role', VAULT_SECRET_ID: 'gw-secret' });
+    const a = new VaultAdapter({
+      endpoint: emu.url,
+      auth: { roleId: 'gw-role', secretId: 'gw-secret' },
+      minReloginIntervalMs: 0,
+    });
     expect(await a.write('tfy-secret/bd/relogin', 'x')).toBe(1);
     const before = emu.tokens.logins;
     emu.tokens.revokeIssued();
     expect(await a.read('tfy-secret/bd/relogin', undefined)).toEqual({ value: 'x', version: 1 });
     expect(emu.tokens.logins).toBe(before + 1);
+  });
+
+  it('does not log in again on a 403 right after a login (a policy denial must not mint a token per request)', async () => {
+    const a = fromEnv({ VAULT_ADDR: emu.url, VAULT_ROLE_ID: 'gw-role', VAULT_SECRET_ID: 'gw-secret' });
+    expect(await a.write('tfy-secret/bd/no-storm', 'x')).toBe(1);
+    const before = emu.tokens.logins;
+    emu.tokens.revokeIssued();
+    for (let i = 0; i < 3; i++) {
+      await expect(a.read('tfy-secret/bd/no-storm', undefined)).rejects.toMatchObject({ reason: 'denied' });
+    }
+    expect(emu.tokens.logins).toBe(before);
   });
 
   it('logs in with Kubernetes auth at its default mount, reading the service-account JWT from its file', async () => {
