@@ -135,6 +135,8 @@ export class AzureAdapter implements BackendAdapter {
       if (!lost) return next;
       // Another writer claimed this number (or a delete-all started a new generation): withdraw.
       await this.#withdraw(name, id, versionTags(generation, next, taggedPath), signal);
+      // Writers that saw each other both withdraw; a random pause breaks the lockstep before a retry.
+      await sleep(Math.random() * 60, signal);
       throw new VersionConflictError(`Azure Key Vault: another writer took version ${next} of ${path}`);
     }
     throw new VersionConflictError(`Azure Key Vault: ${path} stayed busy`);
