@@ -27,6 +27,13 @@ afterAll(async () => {
   await guarded.stop();
 });
 
+let shared: Promise<GatewayProcess> | undefined;
+/** One gateway on the purgeable vault for the tests that need nothing special (start-up costs ~2 s). */
+const sharedGateway = () => {
+  shared ??= gateway(purgeable);
+  return shared;
+};
+
 async function gateway(emu: AzureEmulator, extra: Record<string, string> = {}) {
   const gw = await startGateway({
     env: {
@@ -47,7 +54,7 @@ async function gateway(emu: AzureEmulator, extra: Record<string, string> = {}) {
 
 describe('gateway on Azure Key Vault', () => {
   it('serves the seed curl sequence, delete-then-recreate included (purge allowed)', async () => {
-    const gw = await gateway(purgeable);
+    const gw = await sharedGateway();
     await runSeedCurlSequence(gw, 'tfy-secret/acme/prod/db-password');
     expect(purgeable.state.deleted.size).toBe(0);
   });
@@ -67,7 +74,7 @@ describe('gateway on Azure Key Vault', () => {
   });
 
   it('answers 413 for a value over 25,000 bytes without calling Azure', async () => {
-    const gw = await gateway(purgeable);
+    const gw = await sharedGateway();
     const res = await fetch(`${gw.url}/secrets`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json', [gw.headerName]: gw.apiKey },
@@ -79,7 +86,7 @@ describe('gateway on Azure Key Vault', () => {
 
   // A backend that takes 60 s would outlast the test's timeout: answering at all proves the deadline.
   it('answers 503 with Retry-After on throttling, 5xx, dropped connections and slowness, then recovers', async () => {
-    const gw = await gateway(purgeable);
+    const gw = await sharedGateway();
     const get = () => fetch(`${gw.url}/secrets?path=tfy-secret`, { headers: { 'X-API-Key': gw.apiKey } });
     expect((await get()).status).toBe(200);
     for (const fault of [
