@@ -68,6 +68,8 @@ export function createApp(deps: AppDeps): GatewayHandler {
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', id);
+    // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets.
+    if (deps.isAccepting && !deps.isAccepting()) res.setHeader('Connection', 'close');
     res.on('finish', () => {
       const ms = performance.now() - started;
       metrics?.observeRequest(route, req.method ?? '', res.statusCode, ms / 1000);

@@ -212,3 +212,25 @@ describe('status codes of contract.md §4, each in the HttpError shape', () => {
     expectShape(await send(setup()), status, code);
   });
 });
+
+describe('draining', () => {
+  it('while shutting down, /readyz is 503 and responses ask clients to close the connection', async () => {
+    let accepting = true;
+    const adapter = new FaultyAdapter();
+    const app = createApp({
+      service: new SecretService(adapter),
+      keys: new KeyStore('X-API-Key', [{ name: 'test', key: KEY, operations: ['read', 'write', 'delete'] }]),
+      logger: captureLogger(),
+      bodyLimitBytes: 1024,
+      isAccepting: () => accepting,
+    });
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    accepting = false;
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.headers.connection).toBe('close');
+    const read = await request(app).get('/secrets?path=tfy-secret').set('X-API-Key', KEY);
+    expect(read.status).toBe(200);
+    expect(read.headers.connection).toBe('close');
+  });
+});
