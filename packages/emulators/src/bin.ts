@@ -5,7 +5,7 @@ const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [-
   vault:  --token T (default root)  --mount M (default secret)  --max-versions N (default 10)  --role-id R --secret-id S (AppRole)  --k8s-role R --k8s-jwt J (Kubernetes auth)
   aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)  --force-delete-delay-ms N (default 200)
   gcp:    --project P (default sgw-emulator)  --token T (default sgw-emulator-token)
-  azure:  --purge-protection  --soft-delete-days N (default 90)  --purge-busy-ms N --recover-busy-ms N (default 300)  --http (default https, self-signed)`;
+  azure:  --purge-protection  --soft-delete-days N (default 90)  --purge-busy-ms N --recover-busy-ms N (default 300)  --http (default https, self-signed)  --cert-file F`;
 
 function parseFlags(args: string[]): CliFlags {
   const flags: CliFlags = {};

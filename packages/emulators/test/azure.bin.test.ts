@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describe, expect, it } from 'vitest';
 
@@ -8,9 +10,14 @@ const BIN = resolve(import.meta.dirname, '../bin/sgw-emulator.mjs');
 
 describe('sgw-emulator azure', () => {
   it('starts, prints url and certPem, serves the SDK, refuses purge with --purge-protection, stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'azure', '--port', '0', '--purge-protection'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const certFile = join(mkdtempSync(join(tmpdir(), 'sgw-azure-bin-')), 'ca.pem');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'azure', '--port', '0', '--purge-protection', '--cert-file', certFile],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const line = await new Promise<string>((ok, fail) => {
         let out = '';
@@ -24,6 +31,7 @@ describe('sgw-emulator azure', () => {
       expect(info.emulator).toBe('azure');
       expect(info.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(info.certPem).toContain('BEGIN CERTIFICATE');
+      expect(readFileSync(certFile, 'utf8')).toBe(info.certPem);
       const kv = new SecretClient(
         info.vaultUrl,
         { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3_600_000 }) },

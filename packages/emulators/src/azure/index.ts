@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generate } from 'selfsigned';
 import { sendJson, startHttpEmulator } from '../http.ts';
@@ -257,7 +258,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
 
 export async function startFromFlags(flags: CliFlags): Promise<AzureEmulator> {
   const num = (name: string) => (typeof flags[name] === 'string' ? Number(flags[name]) : undefined);
-  return startAzureEmulator({
+  const emu = await startAzureEmulator({
     port: num('port'),
     host: typeof flags.host === 'string' ? flags.host : undefined,
     purgeProtection: flags['purge-protection'] === true || flags['purge-protection'] === 'true',
@@ -266,4 +267,10 @@ export async function startFromFlags(flags: CliFlags): Promise<AzureEmulator> {
     recoverBusyMs: num('recover-busy-ms'),
     https: !(flags.http === true || flags.https === 'false'),
   });
+  // For shells: a file to hand to SGW_AZURE_CA_FILE or NODE_EXTRA_CA_CERTS.
+  if (typeof flags['cert-file'] === 'string' && emu.certPem) {
+    writeFileSync(flags['cert-file'], emu.certPem);
+    emu.info.certFile = flags['cert-file'];
+  }
+  return emu;
 }
