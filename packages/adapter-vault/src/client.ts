@@ -36,7 +36,7 @@ export function createVaultClient(options: VaultAdapterOptions): VaultConnection
   const agent = https
     ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) })
     : new HttpAgent({ keepAlive: true });
-  const transport = { defaults: () => (request: TransportRequest) => send(request, agent, https) };
+  const transport = { defaults: () => (request: TransportRequest) => sendOnce(request, agent, https) };
   const client = nodeVault({
     endpoint: options.endpoint,
     token: 'token' in options.auth ? options.auth.token : undefined,
@@ -65,6 +65,20 @@ interface TransportResponse {
   request: { path: string };
 }
 
+/**
+ * A kept-alive socket may have been closed by Vault (or a load balancer) just as we reuse it; a
+ * read is then sent again once on a fresh socket. Writes are not: the first may have landed.
+ */
+async function sendOnce(request: TransportRequest, agent: HttpAgent, https: boolean) {
+  try {
+    return await send(request, agent, https);
+  } catch (error) {
+    const stale = (error as { reusedSocket?: boolean; code?: string }).reusedSocket === true;
+    if (!stale || request.method !== 'GET' || request.signal?.aborted) throw error;
+    return send(request, agent, https);
+  }
+}
+
 /** One HTTP exchange, shaped as node-vault's handleVaultResponse expects. */
 function send(request: TransportRequest, agent: HttpAgent, https: boolean): Promise<TransportResponse> {
   const url = new URL(request.uri);
@@ -88,7 +102,9 @@ function send(request: TransportRequest, agent: HttpAgent, https: boolean): Prom
     }, request.timeout ?? 5000);
     req.once('error', (error) => {
       clearTimeout(timer);
-      reject(error);
+      const code = (error as { code?: string }).code;
+      const reset = code === 'ECONNRESET' || code === 'EPIPE';
+      reject(reset && req.reusedSocket ? Object.assign(error, { reusedSocket: true }) : error);
     });
     req.once('response', (res) => {
       const chunks: Buffer[] = [];

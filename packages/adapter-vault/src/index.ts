@@ -101,7 +101,12 @@ export class VaultAdapter implements BackendAdapter {
       (c, o) => c.read(metadataPath(this.mount, path), o),
       true,
     );
-    return answer === MISSING ? undefined : (answer.data as Metadata);
+    if (answer === MISSING) return undefined;
+    const metadata = (answer as { data?: Metadata }).data;
+    if (typeof metadata?.current_version !== 'number' || typeof metadata.versions !== 'object') {
+      throw new BackendError('unexpected', `Vault metadata of ${path} has an unexpected shape`);
+    }
+    return metadata;
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
@@ -122,7 +127,11 @@ export class VaultAdapter implements BackendAdapter {
         o,
       ),
     );
-    return (answer as { data: { version: number } }).data.version;
+    const version = (answer as { data?: { version?: unknown } }).data?.version;
+    if (typeof version !== 'number') {
+      throw new BackendError('unexpected', `Vault accepted a write to ${path} without a version number`);
+    }
+    return version;
   }
 
   async read(path: string, version: number | undefined, options?: CallOptions): Promise<StoredSecret | null> {
@@ -148,11 +157,14 @@ export class VaultAdapter implements BackendAdapter {
       true,
     );
     if (answer === MISSING) return undefined;
-    const { data, metadata } = answer.data as {
-      data: Record<string, unknown> | null;
-      metadata: { version: number };
+    const { data, metadata } = ((answer as { data?: unknown }).data ?? {}) as {
+      data?: Record<string, unknown> | null;
+      metadata?: { version?: unknown };
     };
     const value = data?.[FIELD];
+    if (typeof metadata?.version !== 'number') {
+      throw new BackendError('unexpected', `Vault answered a read of ${path} without a version number`);
+    }
     if (typeof value !== 'string') {
       throw new BackendError(
         'unexpected',

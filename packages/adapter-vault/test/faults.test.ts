@@ -158,4 +158,39 @@ describe('Vault faults become typed errors within the deadline', () => {
       await proxy.stop();
     }
   });
+
+  it('a kept-alive socket that Vault closed is retried once for reads, never for writes', async () => {
+    const used = new Set<unknown>();
+    const data = JSON.stringify({ data: { data: { value: 'v' }, metadata: { version: 1 } } });
+    const metadata = JSON.stringify({
+      data: {
+        current_version: 1,
+        max_versions: 10,
+        versions: { 1: { deletion_time: '', destroyed: false } },
+      },
+    });
+    // Answers the first request on each socket, then drops that socket at its next request: what a
+    // server closing idle keep-alive connections looks like to a client that reuses one.
+    const flaky = await rawServer((req, res) => {
+      if (used.has(req.socket)) {
+        req.socket.destroy();
+        return false;
+      }
+      used.add(req.socket);
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive' });
+      res.end(req.url?.includes('/metadata/') ? metadata : data);
+      return true;
+    });
+    try {
+      const adapter = new VaultAdapter({ endpoint: flaky.url, auth: { token: 't' } });
+      expect(await adapter.read(path, 1)).toEqual({ value: 'v', version: 1 });
+      expect(await adapter.read(path, 1)).toEqual({ value: 'v', version: 1 });
+      expect(flaky.seen).toHaveLength(3);
+      // The metadata read is retried; the destroy (a POST) is not.
+      await expect(adapter.deleteVersion(path, 1)).rejects.toMatchObject({ reason: 'unreachable' });
+      await adapter.close();
+    } finally {
+      await flaky.stop();
+    }
+  });
 });
