@@ -33,6 +33,18 @@ describe('what the Vault adapter stores', () => {
     expect(await a.read('tfy-secret/bd/many', 1)).toEqual({ value: 'v1', version: 1 });
   });
 
+  it('keeps every version even on an engine configured to keep 10', async () => {
+    const ten = await startVaultEmulator({ maxVersions: 10 });
+    try {
+      const a = new VaultAdapter({ endpoint: ten.url, auth: { token: ten.token } });
+      for (let i = 1; i <= 12; i++) await a.write('tfy-secret/bd/engine10', `v${i}`);
+      expect(ten.state.secrets.get('tfy-secret/bd/engine10')?.versions.size).toBe(12);
+      expect(await a.read('tfy-secret/bd/engine10', 1)).toEqual({ value: 'v1', version: 1 });
+    } finally {
+      await ten.stop();
+    }
+  });
+
   it('honours a configured retention (SGW_VAULT_MAX_VERSIONS)', async () => {
     const a = fromEnv({ VAULT_ADDR: emu.url, VAULT_TOKEN: emu.token, SGW_VAULT_MAX_VERSIONS: '3' });
     for (let i = 1; i <= 5; i++) await a.write('tfy-secret/bd/kept3', `v${i}`);

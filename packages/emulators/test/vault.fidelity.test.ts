@@ -84,6 +84,34 @@ describe('Vault emulator fidelity (node-vault)', () => {
     expect((await vault.read(`secret/metadata/${p}`)).data.max_versions).toBe(100);
   });
 
+  it("the larger of the secret's and the engine's max_versions wins; lowering it trims at the next write", async () => {
+    const e = await startVaultEmulator({ maxVersions: 4 });
+    try {
+      const v = nodeVault({ endpoint: e.url, token: 'root', noCustomHTTPVerbs: true });
+      await v.write('secret/metadata/small', { max_versions: 2 });
+      for (let i = 1; i <= 5; i++) await v.write('secret/data/small', { data: { value: `v${i}` } });
+      expect(Object.keys((await v.read('secret/metadata/small')).data.versions)).toEqual([
+        '2',
+        '3',
+        '4',
+        '5',
+      ]);
+      const p = 'big';
+      await v.write(`secret/metadata/${p}`, { max_versions: 6 });
+      for (let i = 1; i <= 5; i++) await v.write(`secret/data/${p}`, { data: { value: `v${i}` } });
+      expect((await v.read(`secret/metadata/${p}`)).data.oldest_version).toBe(0);
+      await v.write('secret/config', { max_versions: 1 });
+      await v.write(`secret/metadata/${p}`, { max_versions: 2 });
+      expect(Object.keys((await v.read(`secret/metadata/${p}`)).data.versions)).toHaveLength(5);
+      await v.write(`secret/data/${p}`, { data: { value: 'v6' } });
+      const meta = (await v.read(`secret/metadata/${p}`)).data;
+      expect(Object.keys(meta.versions)).toEqual(['5', '6']);
+      expect(meta.oldest_version).toBe(5);
+    } finally {
+      await e.stop();
+    }
+  });
+
   it('soft delete, undelete and destroy, with 404 bodies carrying deletion_time/destroyed', async () => {
     const p = fresh();
     await vault.write(`secret/data/${p}`, { data: { value: 'a' } });
@@ -179,6 +207,7 @@ describe('Vault emulator: engine config and auth methods (node-vault)', () => {
     try {
       const v = nodeVault({ endpoint: e.url, token: 'root', noCustomHTTPVerbs: true });
       expect((await v.read('kv/config')).data).toMatchObject({ max_versions: 3, cas_required: false });
+      expect((await vault.read('secret/config')).data).toMatchObject({ max_versions: 0 });
       for (let i = 1; i <= 4; i++) await v.write('kv/data/p', { data: { value: `v${i}` } });
       expect(Object.keys((await v.read('kv/metadata/p')).data.versions)).toEqual(['2', '3', '4']);
       await v.write('kv/config', { cas_required: true, max_versions: 5 });

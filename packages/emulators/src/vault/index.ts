@@ -14,7 +14,10 @@ export interface VaultEmulatorOptions {
   token?: string;
   /** Where KV v2 is mounted (default `secret`, as in Vault's dev server). */
   mount?: string;
-  /** The engine's max_versions (Vault's default: 10). */
+  /**
+   * The engine's configured max_versions (`<mount>/config`). Unset or 0, as on a fresh Vault, means
+   * Vault's built-in 10. Vault applies the larger of this and a secret's own max_versions.
+   */
   maxVersions?: number;
   /** AppRole credentials that `auth/<mount>/login` accepts (mount default `approle`). */
   approle?: AppRoleCredentials;
@@ -52,7 +55,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
   const kv = (namespace = '') => {
     let store = stores.get(namespace);
     if (!store) {
-      store = new KvStore(options.maxVersions ?? 10);
+      store = new KvStore(options.maxVersions ?? 0);
       stores.set(namespace, store);
     }
     return store;

@@ -38,15 +38,16 @@ export class KvStore {
   /** The engine's `cas_required` (`<mount>/config`): every write must then carry `options.cas`. */
   mountCasRequired = false;
 
-  /** @param mountMaxVersions the engine's max_versions (Vault's default: 10 when unset or 0) */
-  constructor(public mountMaxVersions = 10) {}
+  /**
+   * @param mountMaxVersions the engine's configured max_versions (`<mount>/config`); 0, as on a
+   * fresh Vault, means Vault's built-in 10.
+   */
+  constructor(public mountMaxVersions = 0) {}
 
+  /** As Vault does: the larger of the secret's and the engine's max_versions, else 10. */
   #effectiveMax(secret: KvSecret): number {
-    return secret.maxVersions > 0
-      ? secret.maxVersions
-      : this.mountMaxVersions > 0
-        ? this.mountMaxVersions
-        : 10;
+    const max = Math.max(secret.maxVersions, this.mountMaxVersions);
+    return max > 0 ? max : 10;
   }
 
   #ensure(path: string): KvSecret {
@@ -86,19 +87,21 @@ export class KvStore {
     secret.versions.set(version, entry);
     secret.currentVersion = version;
     secret.updatedTime = entry.createdTime;
-    if (secret.oldestVersion === 0) secret.oldestVersion = version;
     this.#trim(secret);
     return { ...entry, version };
   }
 
-  /** Vault silently deletes the oldest versions beyond max_versions. */
+  /**
+   * Vault silently deletes the oldest versions beyond max_versions, only when a version is added
+   * (writing a lower max_versions to metadata trims nothing until the next write). oldest_version
+   * stays 0 until the first trim, as in Vault.
+   */
   #trim(secret: KvSecret): void {
     const max = this.#effectiveMax(secret);
-    const numbers = [...secret.versions.keys()].sort((a, b) => a - b);
-    while (numbers.length > max) {
-      secret.versions.delete(numbers.shift() as number);
-    }
-    secret.oldestVersion = numbers[0] ?? secret.oldestVersion;
+    if (secret.currentVersion - secret.oldestVersion < max) return;
+    const last = secret.currentVersion - max;
+    for (let v = secret.oldestVersion; v <= last; v++) secret.versions.delete(v);
+    secret.oldestVersion = last + 1;
   }
 
   read(path: string, version?: number): { secret: KvSecret; version: number; entry: KvVersion } | undefined {
@@ -147,7 +150,6 @@ export class KvStore {
     if (body.cas_required !== undefined) secret.casRequired = body.cas_required;
     if (body.custom_metadata !== undefined) secret.customMetadata = body.custom_metadata;
     secret.updatedTime = now();
-    this.#trim(secret);
   }
 
   deleteMetadata(path: string): void {
