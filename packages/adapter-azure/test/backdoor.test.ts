@@ -1,7 +1,8 @@
+import { SecretClient } from '@azure/keyvault-secrets';
 import { retryOnConflict } from '@secret-gateway/core';
 import { type AzureEmulator, startAzureEmulator } from '@secret-gateway/emulators/azure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzureAdapter, fromEnv, secretName } from '../src/index.ts';
+import { AzureAdapter, fromEnv, secretName, staticTokenCredential, versionTags } from '../src/index.ts';
 import { adapterFor } from './helpers.ts';
 
 // Reads the emulator's state to prove names, tags, disabled versions and generations.
@@ -109,6 +110,45 @@ describe('what the Azure adapter stores', () => {
     expect(liveNumbers.sort()).toEqual(versions.map(String).sort());
     for (const v of versionsOf(emu, path).filter((x) => !x.enabled)) expect(v.tags['sgw-deleted']).toBe('1');
   }, 15_000);
+
+  it('a writer that finds another live copy of its number withdraws it and retries with the next', async () => {
+    const path = fresh();
+    const name = secretName(path);
+    let planted = false;
+    // Plays the other replica: its write of version 1 lands right after ours, before our check.
+    const client = new SecretClient(emu.vaultUrl, staticTokenCredential('t'), {
+      disableChallengeResourceVerification: true,
+      tlsOptions: { ca: emu.certPem },
+      retryOptions: { maxRetries: 0 },
+      additionalPolicies: [
+        {
+          position: 'perCall',
+          policy: {
+            name: 'other-replica',
+            sendRequest: async (request, next) => {
+              const response = await next(request);
+              if (request.method === 'PUT' && response.status === 200 && !planted) {
+                planted = true;
+                emu.state.set(name, { value: 'theirs', tags: versionTags(1, 1) });
+              }
+              return response;
+            },
+          },
+        },
+      ],
+    });
+    const a = new AzureAdapter({ vaultUrl: emu.vaultUrl, credential: staticTokenCredential('t') }, client);
+    await expect(a.write(path, 'ours')).rejects.toMatchObject({ code: 'conflict' });
+    expect(await retryOnConflict(path, 5, () => a.write(path, 'ours'))).toBe(2);
+    expect(
+      versionsOf(emu, path).map((v) => [v.value, v.enabled, v.tags['sgw-v'], v.tags['sgw-deleted']]),
+    ).toEqual([
+      ['ours', false, '1', '1'],
+      ['theirs', true, '1', undefined],
+      ['ours', true, '2', undefined],
+    ]);
+    expect(await a.read(path, 1)).toEqual({ value: 'theirs', version: 1 });
+  });
 
   it('fromEnv reads the vault URL, a token and the CA file, and names what is missing', async () => {
     const { writeFileSync, mkdtempSync } = await import('node:fs');
