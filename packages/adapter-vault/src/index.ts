@@ -78,11 +78,14 @@ export class VaultAdapter implements BackendAdapter {
     try {
       signal?.throwIfAborted();
       await this.#login.ensure();
+      const token = this.#client.token;
       try {
         return await fn(this.#client, options);
       } catch (error) {
-        // A login token may have expired or been revoked: log in once more and retry.
-        if (vaultStatus(error) !== 403 || !(await this.#login.refresh())) throw error;
+        if (vaultStatus(error) !== 403) throw error;
+        // A login token may have expired or been revoked: retry once with a fresh one (another
+        // call may have logged in meanwhile).
+        if (this.#client.token === token && !(await this.#login.refresh())) throw error;
         return await fn(this.#client, options);
       }
     } catch (error) {

@@ -123,6 +123,13 @@ describe('what the Vault adapter stores', () => {
     emu.tokens.revokeIssued();
     expect(await a.read('tfy-secret/bd/relogin', undefined)).toEqual({ value: 'x', version: 1 });
     expect(emu.tokens.logins).toBe(before + 1);
+    // Many calls refused at once share one new login.
+    emu.tokens.revokeIssued();
+    const reads = await Promise.all(
+      Array.from({ length: 10 }, () => a.read('tfy-secret/bd/relogin', undefined)),
+    );
+    expect(reads.every((r) => r?.value === 'x')).toBe(true);
+    expect(emu.tokens.logins).toBe(before + 2);
   });
 
   it('does not log in again on a 403 right after a login (a policy denial must not mint a token per request)', async () => {
