@@ -6,7 +6,7 @@ import { type GatewayProcess, runSeedCurlSequence, startGateway } from '../src/i
 let emu: VaultEmulator;
 let gw: GatewayProcess;
 beforeAll(async () => {
-  emu = await startVaultEmulator();
+  emu = await startVaultEmulator({ approle: { roleId: 'gw-role', secretId: 'gw-secret' } });
   gw = await startGateway({
     env: {
       SGW_BACKEND: 'vault',
@@ -68,12 +68,38 @@ describe('gateway on Vault', () => {
     expect((await get('path=tfy-secret')).status).toBe(503);
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
     // Vault comes back on the same address (its storage restored through the backdoor).
-    emu = await startVaultEmulator({ port });
+    emu = await startVaultEmulator({ port, approle: { roleId: 'gw-role', secretId: 'gw-secret' } });
     emu.state.write(path, { value: 'kept' }, undefined);
     const back = await get(`path=${path}`);
     expect(back.status).toBe(200);
     expect(await back.json()).toMatchObject({ path, version: 1, value: 'kept' });
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+  });
+
+  it('logs in with AppRole when configured with VAULT_ROLE_ID and VAULT_SECRET_ID', async () => {
+    const approle = await startGateway({
+      env: {
+        SGW_BACKEND: 'vault',
+        VAULT_ADDR: emu.url,
+        VAULT_TOKEN: '', // a token in the developer's shell would take precedence
+        VAULT_ROLE_ID: 'gw-role',
+        VAULT_SECRET_ID: 'gw-secret',
+        SGW_BACKEND_TIMEOUT_MS: '800',
+      },
+    });
+    try {
+      const path = `tfy-secret/e2e/approle-${Date.now()}`;
+      const put = await fetch(`${approle.url}/secrets`, {
+        method: 'PUT',
+        headers: { 'X-API-Key': approle.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ path, value: 'via-approle' }),
+      });
+      expect(await put.json()).toEqual({ path, version: 1 });
+      expect(emu.state.secrets.get(path)?.versions.get(1)?.data).toEqual({ value: 'via-approle' });
+      expect(emu.tokens.logins).toBeGreaterThanOrEqual(1);
+    } finally {
+      await approle.stop();
+    }
   });
 
   it('answers 503 when Vault was never reachable', async () => {
