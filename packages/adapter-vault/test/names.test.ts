@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataPath, kvPath, metadataPath } from '../src/names.ts';
+import { dataPath, destroyPath, kvPath, metadataPath } from '../src/names.ts';
 
 describe('Vault path mapping', () => {
   it('keeps gateway paths as they are under the mount', () => {
@@ -7,6 +7,7 @@ describe('Vault path mapping', () => {
     expect(dataPath('secret', 'tfy-secret/a/B_c.d-e')).toBe('secret/data/tfy-secret/a/B_c.d-e');
     expect(dataPath('kv', 'tfy-secret/a', 3)).toBe('kv/data/tfy-secret/a?version=3');
     expect(metadataPath('secret', 'tfy-secret/a')).toBe('secret/metadata/tfy-secret/a');
+    expect(destroyPath('kv/team', 'tfy-secret/a')).toBe('kv/team/destroy/tfy-secret/a');
   });
 
   it('URI-encodes each segment, so nothing can escape the path', () => {
