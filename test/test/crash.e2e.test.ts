@@ -35,8 +35,14 @@ describe('crash safety of the embedded store', () => {
         for (const [version, ack] of acked.get(path) ?? []) {
           const res = await fetch(`${gw.url}/secrets?path=${path}&version=${version}`, { headers });
           if (deleted.get(path)?.has(version)) expect(res.status).toBe(404);
-          else if (maybeDeleted.get(path)?.has(version) && res.status === 404) deleted.get(path)?.add(version);
-          else expect(await res.json(), `${path} v${version} after round ${round}`).toEqual({ path, version, value: ack.value });
+          else if (maybeDeleted.get(path)?.has(version) && res.status === 404)
+            deleted.get(path)?.add(version);
+          else
+            expect(await res.json(), `${path} v${version} after round ${round}`).toEqual({
+              path,
+              version,
+              value: ack.value,
+            });
         }
       }
 
@@ -48,15 +54,25 @@ describe('crash safety of the embedded store', () => {
           try {
             if (i % 7 === 6) {
               // Now and then delete one acknowledged version.
-              const candidates = [...(acked.get(path)?.keys() ?? [])].filter((v) => !deleted.get(path)?.has(v));
+              const candidates = [...(acked.get(path)?.keys() ?? [])].filter(
+                (v) => !deleted.get(path)?.has(v),
+              );
               const version = candidates[Math.floor(Math.random() * candidates.length)];
               if (version === undefined) continue;
               maybeDeleted.get(path)?.add(version);
-              const res = await fetch(`${gw.url}/secrets`, { method: 'DELETE', headers, body: JSON.stringify({ path, version }) });
+              const res = await fetch(`${gw.url}/secrets`, {
+                method: 'DELETE',
+                headers,
+                body: JSON.stringify({ path, version }),
+              });
               if (res.status === 200) deleted.get(path)?.add(version);
               continue;
             }
-            const res = await fetch(`${gw.url}/secrets`, { method: 'PUT', headers, body: JSON.stringify({ path, value }) });
+            const res = await fetch(`${gw.url}/secrets`, {
+              method: 'PUT',
+              headers,
+              body: JSON.stringify({ path, value }),
+            });
             if (res.status !== 200) continue;
             const { version } = (await res.json()) as { version: number };
             const seen = acked.get(path) as Map<number, Ack>;
@@ -74,7 +90,8 @@ describe('crash safety of the embedded store', () => {
       gw.child.kill('SIGKILL');
       stop = true;
       await Promise.all(writers);
-      if (gw.child.exitCode === null && gw.child.signalCode === null) await new Promise((r) => gw.child.once('exit', r));
+      if (gw.child.exitCode === null && gw.child.signalCode === null)
+        await new Promise((r) => gw.child.once('exit', r));
     }
 
     const adapter = fromEnv({}, { dataDir });
