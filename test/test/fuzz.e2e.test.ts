@@ -256,6 +256,16 @@ describe('fuzz', () => {
 
   it('is still healthy afterwards: nothing stored before was lost or changed, and no value was logged', async () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    const fresh = await fetch(`${gw.url}/secrets`, {
+      method: 'PUT',
+      headers: { 'X-API-Key': KEY },
+      body: JSON.stringify({ path: 'tfy-secret/fuzz/after', value: 'still-works' }),
+    });
+    expect(await fresh.json()).toEqual({ path: 'tfy-secret/fuzz/after', version: 1 });
+    const back = await fetch(`${gw.url}/secrets?path=tfy-secret/fuzz/after`, {
+      headers: { 'X-API-Key': KEY },
+    });
+    expect(await back.json()).toEqual({ path: 'tfy-secret/fuzz/after', version: 1, value: 'still-works' });
     for (const [path, value] of seeded) {
       const res = await fetch(`${gw.url}/secrets?path=${path}`, { headers: { 'X-API-Key': KEY } });
       expect(await res.json()).toEqual({ path, version: 1, value });
