@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { v1 } from '@google-cloud/secret-manager';
 import { OAuth2Client } from 'google-auth-library';
 import { grpc } from 'google-gax';
@@ -152,39 +150,73 @@ describe('GCP Secret Manager emulator fidelity (official SDK, gRPC)', () => {
     expect(v.name?.endsWith('/versions/1')).toBe(true);
   });
 
-  it('injects RESOURCE_EXHAUSTED, UNAVAILABLE and latency on demand', async () => {
+  it('labels: kept as sent, and refused when not GCP labels', async () => {
+    const [made] = await sm.createSecret({
+      parent,
+      secretId: fresh(),
+      secret: { replication: { automatic: {} }, labels: { 'managed-by': 'x', env: 'prod_1' } },
+    });
+    const [got] = await sm.getSecret({ name: made.name });
+    expect(got.labels).toEqual({ 'managed-by': 'x', env: 'prod_1' });
+    for (const labels of [{ Upper: 'x' }, { ok: 'Upper' }, { ok: 'x'.repeat(64) }]) {
+      expect(
+        await codeOf(
+          sm.createSecret({ parent, secretId: fresh(), secret: { replication: { automatic: {} }, labels } }),
+        ),
+        JSON.stringify(labels),
+      ).toBe(3);
+    }
+    expect(await codeOf(sm.createSecret({ parent, secretId: fresh(), secret: {} }))).toBe(3);
+  });
+
+  it('lists secrets page by page', async () => {
+    for (let i = 0; i < 3; i++) await secretWith();
+    const [first, next] = await sm.listSecrets({ parent, pageSize: 2 }, { autoPaginate: false });
+    expect(first).toHaveLength(2);
+    const [rest] = await sm.listSecrets(
+      { parent, pageSize: 1000, pageToken: next?.pageToken },
+      { autoPaginate: false },
+    );
+    const [all] = await sm.listSecrets({ parent });
+    expect([...first, ...rest].map((s) => s.name)).toEqual(all.map((s) => s.name));
+  });
+
+  it('injects RESOURCE_EXHAUSTED (with ErrorInfo and RetryInfo), UNAVAILABLE, INTERNAL and latency on demand', async () => {
     const name = await secretWith('x');
-    emu.faults.set({ throttle: true, times: 1 });
-    expect(await codeOf(sm.accessSecretVersion({ name: `${name}/versions/1` }, noRetry))).toBe(8);
+    emu.faults.set({ throttle: true, retryAfterSeconds: 7, times: 1, match: 'AccessSecretVersion' });
+    expect(await codeOf(sm.getSecret({ name }, noRetry))).toBe(0); // match: other methods unaffected
+    const throttled = await sm.accessSecretVersion({ name: `${name}/versions/1` }, noRetry).catch((e) => e);
+    expect(throttled).toMatchObject({ code: 8, reason: 'RATE_LIMIT_EXCEEDED', domain: 'googleapis.com' });
+    const delay = (throttled.statusDetails as Array<{ retryDelay?: { seconds: unknown } }>).find(
+      (d) => d.retryDelay,
+    );
+    expect(Number(delay?.retryDelay?.seconds)).toBe(7);
     emu.faults.set({ status: 503, times: 1 });
     expect(await codeOf(sm.getSecret({ name }, noRetry))).toBe(14);
+    emu.faults.set({ status: 500, times: 1 });
+    expect(await codeOf(sm.getSecret({ name }, noRetry))).toBe(13);
     emu.faults.set({ latencyMs: 2000, times: 1 });
     expect(await codeOf(sm.getSecret({ name }, { timeout: 200, ...noRetry }))).toBe(4);
     expect(await access(`${name}/versions/1`)).toBe('x');
   });
-});
 
-describe('sgw-emulator gcp', () => {
-  it('prints one JSON line with the project and endpoint, and stops on SIGTERM', async () => {
-    const bin = resolve(import.meta.dirname, '../bin/sgw-emulator.mjs');
-    const child = spawn(process.execPath, [bin, 'gcp', '--port', '0', '--project', 'p1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const line = await new Promise<string>((ok, fail) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) ok(out.split('\n')[0] as string);
-      });
-      child.once('exit', (code) => fail(new Error(`exited ${code}`)));
-    });
-    expect(JSON.parse(line)).toMatchObject({
-      emulator: 'gcp',
-      project: 'p1',
-      url: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
-    });
-    const exit = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+  it('drops the connection on demand: the call fails UNAVAILABLE and the next one reconnects', async () => {
+    const name = await secretWith('x');
+    emu.faults.set({ drop: true, times: 1 });
+    const dropped = await sm.getSecret({ name }, noRetry).catch((e) => e);
+    expect(dropped.code).toBe(14);
+    expect(dropped.details).toBe('Connection dropped'); // grpc-js's words: the transport lost it, no status came
+    expect(await access(`${name}/versions/1`)).toBe('x');
+  });
+
+  it('answers PERMISSION_DENIED for methods the backdoor denies', async () => {
+    const name = await secretWith('x');
+    emu.denied.add('DestroySecretVersion');
+    try {
+      expect(await codeOf(sm.destroySecretVersion({ name: `${name}/versions/1` }))).toBe(7);
+      expect(await access(`${name}/versions/1`)).toBe('x');
+    } finally {
+      emu.denied.clear();
+    }
   });
 });

@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { FaultInjector, sleep } from '../faults.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
 import { Code, GcpError, type GcpSecret, GcpState, type GcpVersion } from './state.ts';
+import { errorInfo, retryInfo, statusDetails } from './status.ts';
 
 export { crc32c, GcpState } from './state.ts';
 
@@ -21,6 +22,20 @@ export interface GcpEmulator extends EmulatorHandle {
   token: string;
   /** Backdoor for tests. */
   state: GcpState;
+  /** gRPC method names answered PERMISSION_DENIED, as for a service account missing a role. */
+  denied: Set<string>;
+}
+
+/**
+ * Ends the call's HTTP/2 connection without answering, as a network failure would. grpc-js keeps the
+ * stream private, so this reaches for it; false if that ever changes (the caller then answers
+ * UNAVAILABLE, which is what the client would report).
+ */
+function dropConnection(call: grpc.ServerUnaryCall<unknown, unknown>): boolean {
+  const stream = (call as unknown as { call?: { stream?: { session?: { destroy(): void } } } }).call?.stream;
+  if (!stream?.session) return false;
+  stream.session.destroy();
+  return true;
 }
 
 /** The protos the SDK itself ships, so the emulator speaks exactly the SDK's wire format. */
@@ -91,6 +106,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const token = options.token ?? 'sgw-emulator-token';
   const state = new GcpState(project);
   const faults = new FaultInjector();
+  const denied = new Set<string>();
 
   const methods: Record<string, (req: Req) => unknown> = {
     CreateSecret: (req) => {
@@ -176,23 +192,38 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       call: grpc.ServerUnaryCall<Req, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
-      const fail = (code: number, details: string) =>
-        callback({ code, details, metadata: new grpc.Metadata() } as grpc.ServiceError);
+      const fail = (code: number, details: string, metadata = new grpc.Metadata()) =>
+        callback({ code, details, metadata } as grpc.ServiceError);
       const fault = faults.take(method);
       if (fault?.latencyMs) await sleep(fault.latencyMs);
-      if (fault?.drop) return fail(Code.UNAVAILABLE, 'Connection dropped');
-      if (fault?.throttle)
-        return fail(Code.RESOURCE_EXHAUSTED, 'Quota exceeded for quota metric Access requests');
+      if (fault?.drop)
+        return dropConnection(call) || fail(Code.UNAVAILABLE, 'The service is currently unavailable.');
+      if (fault?.throttle) {
+        const message = `Quota exceeded for quota metric '${method.includes('Access') ? 'Access' : 'Read'} requests' and limit per minute of service 'secretmanager.googleapis.com' for consumer 'project_number:0'.`;
+        const metadata = new grpc.Metadata();
+        const details = [
+          errorInfo('RATE_LIMIT_EXCEEDED', 'googleapis.com', { service: 'secretmanager.googleapis.com' }),
+        ];
+        if (fault.retryAfterSeconds !== undefined) details.push(retryInfo(fault.retryAfterSeconds));
+        metadata.set('grpc-status-details-bin', statusDetails(Code.RESOURCE_EXHAUSTED, message, details));
+        return fail(Code.RESOURCE_EXHAUSTED, message, metadata);
+      }
       if (fault?.status)
         return fail(
           fault.status >= 503 ? Code.UNAVAILABLE : Code.INTERNAL,
-          'The service is currently unavailable.',
+          fault.status >= 503 ? 'The service is currently unavailable.' : 'Internal error encountered.',
         );
       // Over a plain-text channel the SDK sends no call credentials (grpc-js will not put a token on
       // an insecure connection), so only a token that is present and wrong is refused.
       const presented = call.metadata.get('authorization')[0];
       if (presented !== undefined && presented !== `Bearer ${token}`) {
         return fail(Code.UNAUTHENTICATED, 'Request had invalid authentication credentials.');
+      }
+      if (denied.has(method)) {
+        return fail(
+          Code.PERMISSION_DENIED,
+          `Permission denied on resource (or it may not exist) for ${method}.`,
+        );
       }
       try {
         callback(null, fn(call.request));
@@ -219,6 +250,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     project,
     token,
     state,
+    denied,
     info: { project, token, endpoint: host, port },
     stop: () =>
       new Promise<void>((resolve) => {
