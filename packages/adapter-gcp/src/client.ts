@@ -5,12 +5,16 @@ import type { GcpAdapterOptions } from './config.ts';
 
 export type GcpClient = v1.SecretManagerServiceClient;
 
-/** The official client over gRPC, as production uses it; only endpoint and credentials may change. */
+/**
+ * The official client over gRPC, as production uses it; only the endpoint and credentials may change.
+ * Without an access token the SDK finds Application Default Credentials itself.
+ */
 export function createGcpClient(options: GcpAdapterOptions): GcpClient {
   const [host, port] = options.endpoint ? splitEndpoint(options.endpoint) : [undefined, undefined];
   let authClient: OAuth2Client | undefined;
   if (options.accessToken) {
-    // A real OAuth2Client with a fixed token: the SDK then neither looks for ADC nor GCE metadata.
+    // A real OAuth2Client with a fixed token (a bare object fails): the SDK then looks neither for
+    // ADC nor for the GCE metadata server.
     authClient = new OAuth2Client();
     authClient.setCredentials({
       access_token: options.accessToken,
@@ -25,7 +29,9 @@ export function createGcpClient(options: GcpAdapterOptions): GcpClient {
   });
 }
 
-function splitEndpoint(endpoint: string): [string, number] {
-  const i = endpoint.lastIndexOf(':');
-  return i === -1 ? [endpoint, 443] : [endpoint.slice(0, i), Number(endpoint.slice(i + 1))];
+/** `host:port`, `host` (443) or `[v6]:port`. */
+export function splitEndpoint(endpoint: string): [string, number] {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(endpoint);
+  if (!m) throw new Error(`not a host:port endpoint: ${endpoint}`);
+  return [m[1] as string, m[2] ? Number(m[2]) : 443];
 }

@@ -1,24 +1,35 @@
 export interface GcpAdapterOptions {
   /** Project holding the secrets (GOOGLE_CLOUD_PROJECT). */
   projectId: string;
-  /** `host:port` of the API (SGW_GCP_ENDPOINT); default Google's. */
+  /** `host:port` of the API (SGW_GCP_ENDPOINT); default Google's (secretmanager.googleapis.com:443). */
   endpoint?: string;
   /** Plain-text gRPC, for the emulator only (SGW_GCP_INSECURE=true). */
   insecure?: boolean;
   /** A fixed OAuth access token (SGW_GCP_ACCESS_TOKEN), e.g. for the emulator; default: ADC. */
   accessToken?: string;
-  /** Per-call timeout in ms; the SDK's own retries (600 s on access) are off (default 5000). */
+  /**
+   * Budget for one adapter operation in ms, shared by its RPCs and the SDK's retries
+   * (SGW_BACKEND_TIMEOUT_MS, the gateway's per-call deadline; default 5000).
+   */
   timeoutMs?: number;
   /** Labels on new secrets (SGW_GCP_LABELS=team=platform,env=prod). */
   labels?: Record<string, string>;
 }
 
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** Every setting `fromEnv` reads (docs/backends/gcp.md lists the same). */
 export const GCP_ENV = [
-  { name: 'GOOGLE_CLOUD_PROJECT', required: true, description: 'Project id', example: 'acme-prod' },
+  {
+    name: 'GOOGLE_CLOUD_PROJECT',
+    required: true,
+    description: 'Project id (GCLOUD_PROJECT also works)',
+    example: 'acme-prod',
+  },
   {
     name: 'GOOGLE_APPLICATION_CREDENTIALS',
     required: false,
-    description: 'Service account key file (or any ADC source)',
+    description: 'Service account key file (or any other ADC source; read by google-auth-library)',
     example: '/var/run/sa.json',
   },
   {
@@ -40,4 +51,48 @@ export const GCP_ENV = [
     example: 'sgw-emulator-token',
   },
   { name: 'SGW_GCP_LABELS', required: false, description: 'Labels on new secrets', example: 'team=platform' },
+  {
+    name: 'SGW_BACKEND_TIMEOUT_MS',
+    required: false,
+    description: 'Deadline for one backend call, SDK retries included (default 5000)',
+    example: '5000',
+  },
 ] as const;
+
+const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
+const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
+
+/** Reads GCP_ENV; throws an Error naming the variable that is missing or malformed. */
+export function optionsFromEnv(env: Record<string, string | undefined>): GcpAdapterOptions {
+  const projectId = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT;
+  if (!projectId) throw new Error('SGW_BACKEND=gcp needs GOOGLE_CLOUD_PROJECT (the project id)');
+  const endpoint = env.SGW_GCP_ENDPOINT || undefined;
+  if (endpoint !== undefined && !/^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(endpoint)) {
+    throw new Error(`SGW_GCP_ENDPOINT must be host or host:port, not ${JSON.stringify(endpoint)}`);
+  }
+  const insecure = env.SGW_GCP_INSECURE ?? '';
+  if (!['', 'true', 'false', '1', '0'].includes(insecure)) {
+    throw new Error('SGW_GCP_INSECURE must be true or false');
+  }
+  const timeout = env.SGW_BACKEND_TIMEOUT_MS;
+  const timeoutMs = timeout ? Number(timeout) : undefined;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new Error('SGW_BACKEND_TIMEOUT_MS must be a positive number of milliseconds');
+  }
+  const labels: Record<string, string> = {};
+  for (const pair of (env.SGW_GCP_LABELS ?? '').split(',').filter(Boolean)) {
+    const [key = '', value = ''] = pair.split('=', 2);
+    if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
+      throw new Error(`SGW_GCP_LABELS: ${JSON.stringify(pair)} is not a GCP label (key=value, lower case)`);
+    }
+    labels[key] = value;
+  }
+  return {
+    projectId,
+    endpoint,
+    insecure: insecure === 'true' || insecure === '1',
+    accessToken: env.SGW_GCP_ACCESS_TOKEN || undefined,
+    timeoutMs,
+    labels,
+  };
+}

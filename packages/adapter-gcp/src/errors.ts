@@ -1,44 +1,90 @@
 import { BackendError, BackendUnavailableError, SecretGatewayError } from '@secret-gateway/core';
 
-export const grpcCode = (error: unknown) => (error as { code?: unknown })?.code;
+/** gRPC status codes (google.rpc.Code) the adapter reads. */
+export const Code = {
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
 
-/** gRPC status codes the adapter acts on. */
-export const NOT_FOUND = 5;
-export const ALREADY_EXISTS = 6;
-export const FAILED_PRECONDITION = 9;
+const GRPC_CODE = Symbol('grpcCode');
 
-/** The one place a Secret Manager (gRPC) error becomes one of core's typed errors. */
+/** The gRPC code behind an error thrown by the adapter's calls (undefined for anything else). */
+export function grpcCodeOf(error: unknown): number | undefined {
+  const code = (error as { [GRPC_CODE]?: unknown })?.[GRPC_CODE];
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Seconds from a google.rpc.RetryInfo detail, when the service sent one. */
+function retryDelaySeconds(error: unknown): number | undefined {
+  const details = (error as { statusDetails?: unknown })?.statusDetails;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    const delay = (d as { retryDelay?: { seconds?: unknown; nanos?: unknown } })?.retryDelay;
+    if (delay) return Number(delay.seconds ?? 0) + Number(delay.nanos ?? 0) / 1e9;
+  }
+  return undefined;
+}
+
+/**
+ * The one place a Secret Manager (gRPC) error becomes one of core's typed errors. The gRPC code stays
+ * readable through grpcCodeOf() so callers can turn a definite NOT_FOUND or FAILED_PRECONDITION into
+ * an answer. Messages name the operation and GCP's details, never a value (GCP never echoes payloads).
+ */
 export function mapGcpError(error: unknown, what: string): SecretGatewayError {
   if (SecretGatewayError.isInstance(error)) return error;
-  const code = grpcCode(error);
+  const code = (error as { code?: unknown })?.code;
   const details =
     (error as { details?: string })?.details ?? (error instanceof Error ? error.message : String(error));
+  const mapped = toTyped(typeof code === 'number' ? code : undefined, what, details, error);
+  Object.defineProperty(mapped, GRPC_CODE, { value: code, enumerable: false });
+  return mapped;
+}
+
+function toTyped(
+  code: number | undefined,
+  what: string,
+  details: string,
+  cause: unknown,
+): SecretGatewayError {
   switch (code) {
-    case 8:
+    case Code.RESOURCE_EXHAUSTED:
       return new BackendUnavailableError('throttled', `GCP throttled ${what} (RESOURCE_EXHAUSTED)`, {
-        cause: error,
-        retryAfterSeconds: 1,
+        cause,
+        retryAfterSeconds: retryDelaySeconds(cause) ?? 1,
       });
-    case 1: // CANCELLED (our deadline)
-    case 4:
-      return new BackendUnavailableError('timeout', `GCP ${what}: deadline exceeded`, { cause: error });
-    case 14:
-      return new BackendUnavailableError('unreachable', `GCP ${what}: unavailable (${details})`, {
-        cause: error,
-      });
-    case 13:
-    case 2:
-      return new BackendUnavailableError('server_error', `GCP ${what}: ${details}`, { cause: error });
-    case 7:
-    case 16:
+    case Code.CANCELLED: // cancelled at our deadline
+    case Code.DEADLINE_EXCEEDED: // the RPC's deadline, or the SDK's bounded retries ran out
+      return new BackendUnavailableError('timeout', `GCP ${what}: deadline exceeded`, { cause });
+    case Code.UNAVAILABLE:
+      return new BackendUnavailableError('unreachable', `GCP ${what}: unavailable (${details})`, { cause });
+    case Code.ABORTED: // concurrency conflict inside Secret Manager: retryable
+      return new BackendUnavailableError('busy', `GCP ${what}: aborted (${details})`, { cause });
+    case Code.INTERNAL:
+    case Code.UNKNOWN:
+      return new BackendUnavailableError('server_error', `GCP ${what}: ${details}`, { cause });
+    case Code.PERMISSION_DENIED:
+    case Code.UNAUTHENTICATED:
       return new BackendError(
         'denied',
         `GCP denied ${what}: check the service account's roles (${details})`,
-        { cause: error },
+        {
+          cause,
+        },
       );
-    case 3:
-      return new BackendError('invalid', `GCP refused ${what} as invalid: ${details}`, { cause: error });
+    case Code.INVALID_ARGUMENT:
+      return new BackendError('invalid', `GCP refused ${what} as invalid: ${details}`, { cause });
     default:
-      return new BackendError('unexpected', `GCP ${what}: ${details}`, { cause: error });
+      return new BackendError('unexpected', `GCP ${what}: ${details}`, { cause });
   }
 }

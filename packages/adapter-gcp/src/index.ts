@@ -2,24 +2,49 @@ import {
   ADAPTER_CONTRACT_VERSION,
   type AdapterCapabilities,
   type BackendAdapter,
+  BackendError,
+  BackendUnavailableError,
   type CallOptions,
   type StoredSecret,
 } from '@secret-gateway/core';
 import { createGcpClient, type GcpClient } from './client.ts';
-import type { GcpAdapterOptions } from './config.ts';
-import { ALREADY_EXISTS, FAILED_PRECONDITION, grpcCode, mapGcpError, NOT_FOUND } from './errors.ts';
-import { isHashedId, PATH_ANNOTATION, secretId } from './names.ts';
+import { DEFAULT_TIMEOUT_MS, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
+import { Code, grpcCodeOf, mapGcpError } from './errors.ts';
+import { secretId, secretMetadata, secretName } from './names.ts';
+import { decodePayload, encodePayload } from './payload.ts';
+import { ENABLED_FILTER, LATEST_ALIAS, newestEnabled, versionName, versionNumber } from './versions.ts';
 
-export { GCP_ENV, type GcpAdapterOptions } from './config.ts';
-export { decodePath, encodePath, secretId } from './names.ts';
+export { createGcpClient, type GcpClient } from './client.ts';
+export { GCP_ENV, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
+export { mapGcpError } from './errors.ts';
+export { decodePath, encodePath, pathOfSecret, secretId } from './names.ts';
 
-/** `.../versions/7` -> 7 */
-const versionNumber = (name: string | null | undefined) => Number(name?.slice(name.lastIndexOf('/') + 1));
+/** One adapter operation's budget: every RPC in it, SDK retries included, ends by `deadline`. */
+interface Budget {
+  deadline: number;
+  signal: AbortSignal | undefined;
+}
+
+// Writes and deletes are not retried by the SDK (a retried destroy would report "already destroyed").
+const NO_RETRY = { retryCodes: [] as number[] };
+/** Reads: the SDK retries UNAVAILABLE (not throttling: that answers 503 + Retry-After at once). */
+const readRetry = (budgetMs: number) => ({
+  retryCodes: [Code.UNAVAILABLE],
+  backoffSettings: {
+    initialRetryDelayMillis: 50,
+    retryDelayMultiplier: 2,
+    maxRetryDelayMillis: 1000,
+    initialRpcTimeoutMillis: budgetMs,
+    rpcTimeoutMultiplier: 1,
+    maxRpcTimeoutMillis: budgetMs,
+    totalTimeoutMillis: budgetMs,
+  },
+});
 
 /**
  * GCP Secret Manager over gRPC. Versions are native (GCP numbers them from 1 and never reuses a
- * number); latest is the newest ENABLED version, never the raw `latest` alias, which fails once the
- * newest version is destroyed; deleting a version destroys it; deleting a secret deletes it.
+ * number); latest is the newest ENABLED version (see #latest); deleting a version destroys it;
+ * deleting a secret deletes it, and the next write re-creates it at version 1.
  */
 export class GcpAdapter implements BackendAdapter {
   readonly contractVersion = ADAPTER_CONTRACT_VERSION;
@@ -33,143 +58,176 @@ export class GcpAdapter implements BackendAdapter {
   };
   readonly #client: GcpClient;
   readonly #options: GcpAdapterOptions;
+  readonly #timeoutMs: number;
 
   constructor(options: GcpAdapterOptions, client?: GcpClient) {
     this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#client = client ?? createGcpClient(options);
   }
 
-  #secret(path: string): string {
-    return `projects/${this.#options.projectId}/secrets/${secretId(path)}`;
+  /**
+   * The operation ends a little before the gateway's own deadline, so the SDK's bounded retries have
+   * stopped (and the adapter's more precise error is the one reported) by the time it fires.
+   */
+  #budget(options: CallOptions | undefined): Budget {
+    const margin = Math.min(50, this.#timeoutMs / 10);
+    return { deadline: Date.now() + this.#timeoutMs - margin, signal: options?.signal };
   }
 
   /**
-   * One RPC: no SDK retries (its default retries AccessSecretVersion for up to 600 s), a timeout,
-   * and cancelled when the gateway's deadline fires.
+   * One RPC inside the operation's budget: the gRPC deadline is what is left of it (so the SDK's
+   * 600 s retry of AccessSecretVersion can never outlive it), and the gateway's abort settles the
+   * call at once. (The generated client methods do not expose gax's cancel(); the gRPC deadline
+   * ends the RPC itself no later than the budget.)
    */
-  async #call<T>(
-    what: string,
-    signal: AbortSignal | undefined,
-    fn: (opts: object) => Promise<T>,
-  ): Promise<T> {
-    const opts = { timeout: this.#options.timeoutMs ?? 5000, retry: { retryCodes: [] } };
-    const promise = fn(opts) as Promise<T> & { cancel?: () => void };
-    const onAbort = () => promise.cancel?.();
-    signal?.addEventListener('abort', onAbort, { once: true });
+  async #call<T>(what: string, budget: Budget, fn: (o: object) => Promise<T>, retry = false): Promise<T> {
+    const left = budget.deadline - Date.now();
+    if (budget.signal?.aborted || left <= 0) {
+      throw new BackendUnavailableError('timeout', `GCP ${what}: the deadline passed before the call`);
+    }
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () =>
+        reject(new BackendUnavailableError('timeout', `GCP ${what}: cancelled at the deadline`));
+    });
+    budget.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await promise;
+      return await Promise.race([fn({ timeout: left, retry: retry ? readRetry(left) : NO_RETRY }), aborted]);
     } catch (error) {
-      throw Object.assign(mapGcpError(error, what), { grpcCode: grpcCode(error) });
+      throw mapGcpError(error, what);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      budget.signal?.removeEventListener('abort', onAbort);
     }
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
-    const parent = this.#secret(path);
-    const add = () =>
-      this.#call('add version', options?.signal, (o) =>
-        this.#client.addSecretVersion({ parent, payload: { data: Buffer.from(value, 'utf8') } }, o),
+    const budget = this.#budget(options);
+    const parent = secretName(this.#options.projectId, path);
+    const add = async () => {
+      const [version] = await this.#call('add version', budget, (o) =>
+        this.#client.addSecretVersion({ parent, payload: encodePayload(value) }, o),
       );
+      const n = versionNumber(version.name);
+      if (!Number.isSafeInteger(n))
+        throw new BackendError('unexpected', `GCP named a new version ${version.name}`);
+      return n;
+    };
     try {
-      const [version] = await add();
-      return versionNumber(version.name);
+      return await add();
     } catch (error) {
-      if ((error as { grpcCode?: unknown }).grpcCode !== NOT_FOUND) throw error;
+      if (grpcCodeOf(error) !== Code.NOT_FOUND) throw error;
     }
-    const id = secretId(path);
+    // First write (or first after delete-all): create the secret, then add version 1.
     try {
-      await this.#call('create secret', options?.signal, (o) =>
+      await this.#call('create secret', budget, (o) =>
         this.#client.createSecret(
           {
             parent: `projects/${this.#options.projectId}`,
-            secretId: id,
-            secret: {
-              replication: { automatic: {} },
-              labels: { 'managed-by': 'secret-gateway', ...this.#options.labels },
-              ...(isHashedId(id) ? { annotations: { [PATH_ANNOTATION]: path } } : {}),
-            },
+            secretId: secretId(path),
+            secret: { replication: { automatic: {} }, ...secretMetadata(path, this.#options.labels) },
           },
           o,
         ),
       );
     } catch (error) {
       // Another writer created it first: fine, add our version to it.
-      if ((error as { grpcCode?: unknown }).grpcCode !== ALREADY_EXISTS) throw error;
+      if (grpcCodeOf(error) !== Code.ALREADY_EXISTS) throw error;
     }
-    const [version] = await add();
-    return versionNumber(version.name);
+    return add();
   }
 
   async read(path: string, version: number | undefined, options?: CallOptions): Promise<StoredSecret | null> {
-    const secret = this.#secret(path);
-    if (version !== undefined) return this.#access(`${secret}/versions/${version}`, options?.signal);
-    // Cheap path: `latest` is right whenever the newest version is enabled.
-    const latest = await this.#access(`${secret}/versions/latest`, options?.signal, true);
-    if (latest !== 'disabled') return latest;
-    // The newest version is destroyed or disabled: find the newest ENABLED one (not relying on the
-    // listing's order).
-    const [versions] = await this.#call('list versions', options?.signal, (o) =>
-      this.#client.listSecretVersions({ parent: secret, filter: 'state:ENABLED' }, o),
-    );
-    const newest = Math.max(0, ...versions.map((v) => versionNumber(v.name)));
-    return newest > 0 ? this.#access(`${secret}/versions/${newest}`, options?.signal) : null;
+    const budget = this.#budget(options);
+    const secret = secretName(this.#options.projectId, path);
+    if (version !== undefined) {
+      const found = await this.#access(versionName(secret, version), budget);
+      return found === 'not_enabled' ? null : found;
+    }
+    return this.#latest(secret, budget);
   }
 
-  async #access(
-    name: string,
-    signal: AbortSignal | undefined,
-    reportDisabled: true,
-  ): Promise<StoredSecret | null | 'disabled'>;
-  async #access(name: string, signal: AbortSignal | undefined): Promise<StoredSecret | null>;
-  async #access(
-    name: string,
-    signal: AbortSignal | undefined,
-    reportDisabled = false,
-  ): Promise<StoredSecret | null | 'disabled'> {
+  /**
+   * Newest ENABLED version. The `latest` alias means the newest version whatever its state, so it is
+   * only trusted when it answers: then it *is* the newest enabled one, in one access call (90,000/min
+   * quota). When the newest is destroyed or disabled the alias fails with FAILED_PRECONDITION and the
+   * newest ENABLED version is found with ListSecretVersions (600/min quota, so not on every read). A
+   * version destroyed between the listing and the access makes us list again.
+   */
+  async #latest(secret: string, budget: Budget): Promise<StoredSecret | null> {
+    const fast = await this.#access(versionName(secret, LATEST_ALIAS), budget);
+    if (fast !== 'not_enabled') return fast;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let listed: Array<{ name?: string | null; state?: unknown }>;
+      try {
+        [listed] = await this.#call(
+          'list versions',
+          budget,
+          (o) => this.#client.listSecretVersions({ parent: secret, filter: ENABLED_FILTER }, o),
+          true,
+        );
+      } catch (error) {
+        if (grpcCodeOf(error) === Code.NOT_FOUND) return null; // deleted meanwhile
+        throw error;
+      }
+      const newest = newestEnabled(listed as Array<{ name?: string | null; state?: string | null }>);
+      if (newest === undefined) return null;
+      const found = await this.#access(versionName(secret, newest), budget);
+      if (found !== 'not_enabled') return found;
+    }
+    throw new BackendUnavailableError('busy', 'GCP versions kept changing while resolving the latest one');
+  }
+
+  /** A version's value; null when it or its secret does not exist; 'not_enabled' when destroyed or disabled. */
+  async #access(name: string, budget: Budget): Promise<StoredSecret | null | 'not_enabled'> {
     try {
-      const [answer] = await this.#call('access', signal, (o) =>
-        this.#client.accessSecretVersion({ name }, o),
+      const [answer] = await this.#call(
+        'access',
+        budget,
+        (o) => this.#client.accessSecretVersion({ name }, o),
+        true,
       );
-      const data = answer.payload?.data;
-      const text = typeof data === 'string' ? data : Buffer.from(data ?? new Uint8Array()).toString('utf8');
-      return { value: text, version: versionNumber(answer.name) };
+      const value = decodePayload(answer.payload);
+      if (value === null) throw new BackendError('unexpected', `GCP sent ${answer.name} with a wrong CRC32C`);
+      return { value, version: versionNumber(answer.name) };
     } catch (error) {
-      const code = (error as { grpcCode?: unknown }).grpcCode;
-      if (code === NOT_FOUND) return null;
-      // Destroyed or disabled: deleted for the gateway.
-      if (code === FAILED_PRECONDITION) return reportDisabled ? 'disabled' : null;
+      const code = grpcCodeOf(error);
+      if (code === Code.NOT_FOUND) return null;
+      // Destroyed or disabled: deleted as far as the gateway is concerned.
+      if (code === Code.FAILED_PRECONDITION) return 'not_enabled';
       throw error;
     }
   }
 
   async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
+    const name = versionName(secretName(this.#options.projectId, path), version);
     try {
-      await this.#call('destroy version', options?.signal, (o) =>
-        this.#client.destroySecretVersion({ name: `${this.#secret(path)}/versions/${version}` }, o),
+      await this.#call('destroy version', this.#budget(options), (o) =>
+        this.#client.destroySecretVersion({ name }, o),
       );
       return true;
     } catch (error) {
-      const code = (error as { grpcCode?: unknown }).grpcCode;
-      if (code === NOT_FOUND || code === FAILED_PRECONDITION) return false;
+      const code = grpcCodeOf(error);
+      // Absent, or already destroyed.
+      if (code === Code.NOT_FOUND || code === Code.FAILED_PRECONDITION) return false;
       throw error;
     }
   }
 
   async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
     try {
-      await this.#call('delete secret', options?.signal, (o) =>
-        this.#client.deleteSecret({ name: this.#secret(path) }, o),
+      await this.#call('delete secret', this.#budget(options), (o) =>
+        this.#client.deleteSecret({ name: secretName(this.#options.projectId, path) }, o),
       );
       return true;
     } catch (error) {
-      if ((error as { grpcCode?: unknown }).grpcCode === NOT_FOUND) return false;
+      if (grpcCodeOf(error) === Code.NOT_FOUND) return false;
       throw error;
     }
   }
 
   async check(options?: CallOptions): Promise<void> {
-    await this.#call('check', options?.signal, (o) =>
+    await this.#call('check', this.#budget(options), (o) =>
       this.#client.listSecrets(
         { parent: `projects/${this.#options.projectId}`, pageSize: 1 },
         { ...o, autoPaginate: false },
@@ -182,22 +240,10 @@ export class GcpAdapter implements BackendAdapter {
   }
 }
 
-/** `SGW_BACKEND=gcp`: GOOGLE_CLOUD_PROJECT, ADC, and SGW_GCP_* (see GCP_ENV). */
-export function fromEnv(env: Record<string, string | undefined>): GcpAdapter {
-  const projectId = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT;
-  if (!projectId) throw new Error('SGW_BACKEND=gcp needs GOOGLE_CLOUD_PROJECT');
-  const labels = Object.fromEntries(
-    (env.SGW_GCP_LABELS ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((pair) => pair.split('=', 2) as [string, string]),
-  );
-  return new GcpAdapter({
-    projectId,
-    endpoint: env.SGW_GCP_ENDPOINT || undefined,
-    insecure: env.SGW_GCP_INSECURE === 'true',
-    accessToken: env.SGW_GCP_ACCESS_TOKEN || undefined,
-    timeoutMs: env.SGW_BACKEND_TIMEOUT_MS ? Number(env.SGW_BACKEND_TIMEOUT_MS) : undefined,
-    labels,
-  });
+/**
+ * `SGW_BACKEND=gcp`: GOOGLE_CLOUD_PROJECT, Application Default Credentials, and the SGW_GCP_*
+ * settings of GCP_ENV. The context (data dir) is not used: Secret Manager keeps all state.
+ */
+export function fromEnv(env: Record<string, string | undefined>, _context?: { dataDir: string }): GcpAdapter {
+  return new GcpAdapter(optionsFromEnv(env));
 }

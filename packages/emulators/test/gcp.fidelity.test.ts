@@ -132,6 +132,11 @@ describe('GCP Secret Manager emulator fidelity (official SDK, gRPC)', () => {
         sm.addSecretVersion({ parent: name, payload: { data, dataCrc32c: Number(crc32c(data)) } }),
       ),
     ).toBe(0);
+    const [checked] = await sm.getSecretVersion({ name: `${name}/versions/1` });
+    expect(checked.clientSpecifiedPayloadChecksum).toBe(true);
+    await sm.addSecretVersion({ parent: name, payload: { data } });
+    const [unchecked] = await sm.getSecretVersion({ name: `${name}/versions/2` });
+    expect(unchecked.clientSpecifiedPayloadChecksum).toBe(false);
     const [answer] = await sm.accessSecretVersion({ name: `${name}/versions/1` }, noRetry);
     expect(String(answer.payload?.dataCrc32c)).toBe(crc32c(data).toString());
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283n);
@@ -158,7 +163,8 @@ describe('GCP Secret Manager emulator fidelity (official SDK, gRPC)', () => {
     });
     const [got] = await sm.getSecret({ name: made.name });
     expect(got.labels).toEqual({ 'managed-by': 'x', env: 'prod_1' });
-    for (const labels of [{ Upper: 'x' }, { ok: 'Upper' }, { ok: 'x'.repeat(64) }]) {
+    const bad: Record<string, string>[] = [{ Upper: 'x' }, { ok: 'Upper' }, { ok: 'x'.repeat(64) }];
+    for (const labels of bad) {
       expect(
         await codeOf(
           sm.createSecret({ parent, secretId: fresh(), secret: { replication: { automatic: {} }, labels } }),

@@ -84,7 +84,7 @@ function versionMessage(state: GcpState, s: GcpSecret, v: GcpVersion) {
     ...(v.destroyed ? { destroy_time: timestamp(v.destroyed) } : {}),
     state: v.state,
     etag: `"${v.created}"`,
-    client_specified_payload_checksum: true,
+    client_specified_payload_checksum: v.clientChecksum,
   };
 }
 
@@ -119,6 +119,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     },
     GetSecret: (req) => secretMessage(state, state.secret(String(req.name))),
     ListSecrets: (req) => {
+      state.checkProject(String(req.parent ?? ''), 'secretmanager.secrets.list');
       const all = [...state.secrets.values()].map((s) => secretMessage(state, s));
       const { items, next } = page(all, req.page_size, req.page_token);
       return { secrets: items, next_page_token: next, total_size: all.length };

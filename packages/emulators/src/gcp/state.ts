@@ -10,6 +10,8 @@ export interface GcpVersion {
   state: VersionState;
   data: Buffer | undefined;
   crc32c: bigint;
+  /** The client sent data_crc32c with the payload (SecretVersion.client_specified_payload_checksum). */
+  clientChecksum: boolean;
   created: number;
   destroyed?: number;
 }
@@ -73,11 +75,24 @@ export class GcpState {
     return `projects/${this.project}`;
   }
 
+  /**
+   * Another project is one we have no access to: GCP answers PERMISSION_DENIED "(or it may not
+   * exist)" rather than saying whether it exists.
+   */
+  checkProject(parent: string, permission: string): void {
+    if (parent !== this.parent()) {
+      throw new GcpError(
+        Code.PERMISSION_DENIED,
+        `Permission '${permission}' denied for resource '${parent}' (or it may not exist).`,
+      );
+    }
+  }
+
   /** `projects/P/secrets/S` -> the secret, or NOT_FOUND. */
   secret(name: string): GcpSecret {
-    const m = /^projects\/([^/]+)\/secrets\/([^/]+)$/.exec(name);
-    if (!m || m[1] !== this.project)
-      throw new GcpError(Code.NOT_FOUND, `Secret [${name}] not found or has no versions.`);
+    const m = /^(projects\/[^/]+)\/secrets\/([^/]+)$/.exec(name);
+    if (!m) throw new GcpError(Code.INVALID_ARGUMENT, `Invalid resource field value in the request: ${name}`);
+    this.checkProject(m[1] as string, 'secretmanager.secrets.get');
     const s = this.secrets.get(m[2] as string);
     if (!s) throw new GcpError(Code.NOT_FOUND, `Secret [${name}] not found.`);
     return s;
@@ -99,7 +114,7 @@ export class GcpState {
     id: string,
     input: { labels?: Record<string, string>; annotations?: Record<string, string>; replication?: unknown },
   ): GcpSecret {
-    if (parent !== this.parent()) throw new GcpError(Code.NOT_FOUND, `Project [${parent}] not found.`);
+    this.checkProject(parent, 'secretmanager.secrets.create');
     if (!SECRET_ID.test(id)) {
       throw new GcpError(
         Code.INVALID_ARGUMENT,
@@ -145,6 +160,7 @@ export class GcpState {
       state: 'ENABLED',
       data,
       crc32c: actual,
+      clientChecksum: crc !== undefined,
       created: Date.now(),
     };
     secret.versions.set(version.number, version);
