@@ -78,10 +78,13 @@ describe('GCP Secret Manager emulator fidelity (official SDK, gRPC)', () => {
     ).toBe(0);
   });
 
-  it('NOT_FOUND and ALREADY_EXISTS', async () => {
+  it('NOT_FOUND, ALREADY_EXISTS, and PERMISSION_DENIED for another project', async () => {
     const name = await secretWith('x');
     expect(await codeOf(sm.getSecret({ name: `${parent}/secrets/${fresh()}` }))).toBe(5);
     expect(await codeOf(sm.accessSecretVersion({ name: `${name}/versions/9` }, noRetry))).toBe(5);
+    // Another project is one we may not use: PERMISSION_DENIED "(or it may not exist)", never NOT_FOUND.
+    expect(await codeOf(sm.getSecret({ name: name.replace('fid-project', 'other') }))).toBe(7);
+    expect(await codeOf(sm.listSecrets({ parent: 'projects/other' }))).toBe(7);
     expect(
       await codeOf(
         sm.createSecret({
