@@ -6,7 +6,7 @@
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -122,11 +122,11 @@ function load(url, { script, header = true } = {}) {
     };
     return {
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0),
-      p50: ms(/50%\s+(\S+)/.exec(text)?.[1]),
-      p99: ms(/99%\s+(\S+)/.exec(text)?.[1]),
+      p50: ms(/^\s*50%\s+(\S+)/m.exec(text)?.[1]),
+      p99: ms(/^\s*99%\s+(\S+)/m.exec(text)?.[1]),
       errors:
         Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0) +
-        Number(/Socket errors:.*?(\d+)/.exec(text)?.[1] ?? 0),
+        (/Socket errors:(.*)/.exec(text)?.[1].match(/\d+/g) ?? []).reduce((n, x) => n + Number(x), 0),
       raw: text,
     };
   }
@@ -136,6 +136,7 @@ function load(url, { script, header = true } = {}) {
 async function main() {
   mkdirSync(join(RESULTS, '.cache'), { recursive: true });
   const started = new Date().toISOString();
+  const loadAtStart = loadavg();
   const results = [];
   const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
   const ports = { bare: 19101, gw: 19102, big: 19103, em: 19104, gwEm: 19105 };
@@ -144,6 +145,10 @@ async function main() {
     console.error(
       `${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`,
     );
+    if (r.errors > 0)
+      console.error(
+        `!!! (${name}) ${r.errors} non-2xx responses or socket errors: its numbers are not clean`,
+      );
   };
 
   // (a) the ceiling: node:http with a fixed JSON answer.
@@ -325,7 +330,9 @@ end`,
     durationSeconds: DURATION,
     node: process.version,
     cpus: cpus().length,
-    loadAverageAtStart: loadavg(),
+    loadAverageAtStart: loadAtStart,
+    cpuModel: cpus()[0]?.model,
+    memoryBytes: totalmem(),
     started,
     randomVsHot: results.find((r) => r.name === 'c')?.rps / hot,
     results: rows,
@@ -342,9 +349,17 @@ end`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(`(${r.name})`, 12).slice(0, 12)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors}`,
+      `${pad(`(${r.name})`, 12).slice(0, 12)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
     );
   }
+  console.log(
+    `numbers from this machine (${cpus().length} cores, ${cpus()[0]?.model}), all in this run; load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  const bad = rows.filter((r) => r.errors > 0);
+  if (bad.length)
+    console.log(
+      `!!! errors in ${bad.map((r) => `(${r.name})`).join(' ')}: see the raw wrk output in the JSON`,
+    );
   console.log(`random/hot over the large store: ${out.randomVsHot.toFixed(2)}x; results: ${file}`);
 }
 
