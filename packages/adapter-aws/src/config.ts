@@ -1,3 +1,7 @@
+/**
+ * Settings of the AWS adapter: the options object, its defaults, and `optionsFromEnv`, which reads
+ * the backend's usual variables (AWS_*) plus SGW_AWS_*. docs/backends/aws.md lists the same.
+ */
 export type DeletePolicy = 'recovery-window' | 'force';
 
 export interface AwsAdapterOptions {
@@ -5,13 +9,13 @@ export interface AwsAdapterOptions {
   region: string;
   /** Endpoint override, e.g. a VPC endpoint or the emulator (AWS_ENDPOINT_URL_SECRETS_MANAGER). */
   endpoint?: string;
-  /** Explicit credentials; otherwise the SDK's standard chain (env, profile, SSO, IMDS, ...). */
+  /** Explicit credentials; otherwise the SDK's standard chain (env, SSO, profile, web identity, IMDS). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /**
    * What delete-all does (SGW_AWS_DELETE_POLICY). `recovery-window` (default): DeleteSecret with a
-   * recovery window, so an operator can still restore by hand; a later write restores the secret and
-   * starts a new generation. `force`: ForceDeleteWithoutRecovery; a later write waits (within the
-   * deadline) until AWS has finished deleting the name, then creates it again.
+   * recovery window, so a deletion stays reversible by an operator; a later write restores the secret
+   * into a new generation at once. `force`: ForceDeleteWithoutRecovery, so AWS keeps nothing; a later
+   * write waits, inside the deadline, until AWS has finished deleting the name.
    */
   deletePolicy?: DeletePolicy;
   /** SGW_AWS_RECOVERY_WINDOW_DAYS, 7-30 (default 7). */
@@ -20,23 +24,48 @@ export interface AwsAdapterOptions {
   kmsKeyId?: string;
   /** Extra tags on new secrets (SGW_AWS_TAGS=team=platform,env=prod). */
   tags?: Record<string, string>;
-  /** SDK attempts per call (default 2); every call is also cut off at the gateway's deadline. */
+  /**
+   * Budget for one adapter operation in ms, shared by its AWS calls and the SDK's retries
+   * (SGW_BACKEND_TIMEOUT_MS, the gateway's per-call deadline; default 5000).
+   */
+  timeoutMs?: number;
+  /** Attempts per AWS call for transient failures (SGW_AWS_MAX_ATTEMPTS, default 3); throttling is never retried. */
   maxAttempts?: number;
+  /** Secret name `check()` describes; its absence is the healthy answer (default `tfy-secret/@sgw-health`). */
+  healthCheckName?: string;
 }
 
+export const DEFAULTS = {
+  deletePolicy: 'recovery-window' as DeletePolicy,
+  recoveryWindowDays: 7,
+  timeoutMs: 5000,
+  maxAttempts: 3,
+  root: 'tfy-secret',
+};
+
+/** `<root>/@sgw-health`: under the IAM prefix, and a name no gateway path maps to (`@`). */
+export const healthCheckName = (root: string) => `${root}/@sgw-health`;
+
+/** Every setting `fromEnv` reads. */
 export const AWS_ENV = [
-  { name: 'AWS_REGION', required: true, description: 'Region', example: 'eu-west-1' },
+  {
+    name: 'AWS_REGION',
+    required: true,
+    description: 'Region (AWS_DEFAULT_REGION also works)',
+    example: 'eu-west-1',
+  },
   {
     name: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
     required: false,
-    description: 'Endpoint override',
+    description: 'Endpoint override (AWS_ENDPOINT_URL also works): a VPC endpoint or the emulator',
     example: 'http://127.0.0.1:4566',
   },
   {
-    name: 'AWS_ACCESS_KEY_ID / AWS_PROFILE / ...',
+    name: 'AWS_ACCESS_KEY_ID',
     required: false,
-    description: 'Standard AWS credential chain',
-    example: '',
+    description:
+      'With AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN): static credentials; without them the SDK chain (AWS_PROFILE, SSO, web identity, ECS, IMDS)',
+    example: 'AKIA...',
   },
   {
     name: 'SGW_AWS_DELETE_POLICY',
@@ -54,7 +83,89 @@ export const AWS_ENV = [
   {
     name: 'SGW_AWS_TAGS',
     required: false,
-    description: 'Tags for new secrets',
+    description: 'Tags for new secrets, key=value pairs separated by commas',
     example: 'team=platform,env=prod',
   },
+  {
+    name: 'SGW_AWS_MAX_ATTEMPTS',
+    required: false,
+    description: 'Attempts per AWS call on transient errors, 1-10 (default 3)',
+    example: '3',
+  },
+  {
+    name: 'SGW_BACKEND_TIMEOUT_MS',
+    required: false,
+    description: 'Deadline for one backend call, SDK retries included (default 5000)',
+    example: '5000',
+  },
+  {
+    name: 'SGW_ROOT',
+    required: false,
+    description: "The gateway's path root (default tfy-secret); check() probes <root>/@sgw-health",
+    example: 'tfy-secret',
+  },
 ] as const;
+
+// Tag text AWS documents as allowed everywhere; `sgw-` keys are the adapter's own.
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+function integer(env: Record<string, string | undefined>, name: string, min: number, max: number) {
+  const text = env[name];
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+function parseTags(text: string | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const key = at < 0 ? pair : pair.slice(0, at);
+    const value = at < 0 ? '' : pair.slice(at + 1);
+    const ok = key.length >= 1 && key.length <= 128 && value.length <= 256;
+    if (!ok || !TAG_TEXT.test(key) || !TAG_TEXT.test(value) || /^(aws:|sgw-)/i.test(key)) {
+      throw new Error(
+        `SGW_AWS_TAGS: ${JSON.stringify(pair)} is not a usable tag (key=value; letters, digits, spaces and _.:/=+-@; keys starting aws: or sgw- are reserved)`,
+      );
+    }
+    tags[key] = value;
+  }
+  return tags;
+}
+
+/** Reads AWS_ENV; throws an Error naming the variable that is missing or malformed. */
+export function optionsFromEnv(env: Record<string, string | undefined>): AwsAdapterOptions {
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('SGW_BACKEND=aws needs AWS_REGION (or AWS_DEFAULT_REGION)');
+  const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint !== undefined && !URL.canParse(endpoint))
+    throw new Error(`AWS_ENDPOINT_URL_SECRETS_MANAGER must be a URL, not ${JSON.stringify(endpoint)}`);
+  const policy = env.SGW_AWS_DELETE_POLICY || DEFAULTS.deletePolicy;
+  if (policy !== 'recovery-window' && policy !== 'force')
+    throw new Error(`SGW_AWS_DELETE_POLICY must be recovery-window or force, not ${JSON.stringify(policy)}`);
+  const timeout = env.SGW_BACKEND_TIMEOUT_MS;
+  const timeoutMs = timeout ? Number(timeout) : undefined;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    throw new Error('SGW_BACKEND_TIMEOUT_MS must be a positive number of milliseconds');
+  // The SDK's env provider reads the same three variables; taking them from `env` keeps fromEnv pure.
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey))
+    throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+  return {
+    region,
+    endpoint,
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined,
+    deletePolicy: policy,
+    recoveryWindowDays: integer(env, 'SGW_AWS_RECOVERY_WINDOW_DAYS', 7, 30) ?? DEFAULTS.recoveryWindowDays,
+    kmsKeyId: env.SGW_AWS_KMS_KEY_ID || undefined,
+    tags: parseTags(env.SGW_AWS_TAGS),
+    timeoutMs,
+    maxAttempts: integer(env, 'SGW_AWS_MAX_ATTEMPTS', 1, 10),
+    healthCheckName: healthCheckName(env.SGW_ROOT || DEFAULTS.root),
+  };
+}

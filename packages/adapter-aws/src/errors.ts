@@ -5,17 +5,17 @@ import {
   VersionConflictError,
 } from '@secret-gateway/core';
 
-export const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
-export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
-export const isNotFound = (error: unknown) => errorName(error) === 'ResourceNotFoundException';
-export const isMarkedForDeletion = (error: unknown) =>
-  errorName(error) === 'InvalidRequestException' && /deletion/.test(errorMessage(error));
-
+/**
+ * The one place an AWS SDK error becomes one of core's typed errors. The SDK error stays the `cause`,
+ * so callers can still turn a definite answer (ResourceNotFoundException, "marked for deletion") into
+ * a result with awsErrorName(). AWS messages name secrets and actions, never values.
+ */
 const THROTTLING = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
   'LimitExceededException',
   'RequestLimitExceeded',
+  'RequestThrottled',
 ]);
 const DENIED = new Set([
   'AccessDeniedException',
@@ -23,33 +23,68 @@ const DENIED = new Set([
   'InvalidSignatureException',
   'ExpiredTokenException',
   'MissingAuthenticationTokenException',
+  'IncompleteSignature',
+  'InvalidClientTokenId',
+  'CredentialsProviderError',
+]);
+// KMS refusing to encrypt or decrypt is almost always a key policy or grant missing.
+const KMS = new Set(['DecryptionFailure', 'EncryptionFailure']);
+const INVALID = new Set([
+  'InvalidParameterException',
+  'InvalidRequestException',
+  'ValidationException',
+  'MalformedPolicyDocumentException',
 ]);
 
-/** The one place an AWS SDK error becomes one of core's typed errors. */
+const nameOf = (error: unknown) => String((error as { name?: unknown })?.name ?? '');
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const statusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+
+/** The AWS error name behind an error the adapter threw ('' for anything else). */
+export function awsErrorName(error: unknown): string {
+  return nameOf(SecretGatewayError.isInstance(error) ? error.cause : error);
+}
+
+export const isNotFound = (error: unknown) => awsErrorName(error) === 'ResourceNotFoundException';
+
+/** "...marked for deletion" / "...already scheduled for deletion": the secret is being deleted. */
+export function isMarkedForDeletion(error: unknown): boolean {
+  const cause = SecretGatewayError.isInstance(error) ? error.cause : error;
+  return nameOf(cause) === 'InvalidRequestException' && /deletion|deleted/i.test(messageOf(cause));
+}
+
 export function mapAwsError(error: unknown, what: string): SecretGatewayError {
   if (SecretGatewayError.isInstance(error)) return error;
-  const name = errorName(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const name = nameOf(error);
+  const status = statusOf(error);
+  const detail = `${name}: ${messageOf(error)}`;
   if (name === 'ResourceExistsException')
-    return new VersionConflictError(`AWS ${what}: another writer created this version first`, {
-      cause: error,
-    });
-  if (THROTTLING.has(name))
+    return new VersionConflictError(`AWS ${what}: another writer created this first`, { cause: error });
+  // AWS sends no Retry-After; one second is what its SDK waits before a throttled retry, at most.
+  if (THROTTLING.has(name) || status === 429)
     return new BackendUnavailableError('throttled', `AWS throttled ${what} (${name})`, {
       cause: error,
       retryAfterSeconds: 1,
     });
-  if (DENIED.has(name))
-    return new BackendError('denied', `AWS denied ${what} (${name}): check the IAM policy`, { cause: error });
-  if (name === 'AbortError' || name === 'TimeoutError')
-    return new BackendUnavailableError('timeout', `AWS ${what}: timed out`, { cause: error });
-  if (status !== undefined && status >= 500)
-    return new BackendUnavailableError('server_error', `AWS ${what}: ${status} ${name}`, { cause: error });
-  if (status === undefined) {
-    // No HTTP answer at all: connection refused, reset, DNS.
-    return new BackendUnavailableError('unreachable', `AWS ${what}: ${errorMessage(error)}`, {
+  if (DENIED.has(name) || status === 403)
+    return new BackendError('denied', `AWS denied ${what}: check the IAM policy (${detail})`, {
       cause: error,
     });
-  }
-  return new BackendError('unexpected', `AWS ${what}: ${name} ${errorMessage(error)}`, { cause: error });
+  if (KMS.has(name))
+    return new BackendError('denied', `AWS ${what}: KMS refused the key; check its key policy (${detail})`, {
+      cause: error,
+    });
+  if (name === 'AbortError' || name === 'TimeoutError')
+    return new BackendUnavailableError('timeout', `AWS ${what}: timed out`, { cause: error });
+  if (name === 'InternalServiceError' || (status !== undefined && status >= 500))
+    return new BackendUnavailableError('server_error', `AWS ${what}: ${status ?? 500} ${name}`, {
+      cause: error,
+    });
+  // No HTTP answer at all: connection refused or reset, DNS, TLS.
+  if (status === undefined)
+    return new BackendUnavailableError('unreachable', `AWS ${what}: ${messageOf(error)}`, { cause: error });
+  if (INVALID.has(name))
+    return new BackendError('invalid', `AWS refused ${what} as invalid (${detail})`, { cause: error });
+  return new BackendError('unexpected', `AWS ${what}: ${status} ${detail}`, { cause: error });
 }

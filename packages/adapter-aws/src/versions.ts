@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import type { DescribeSecretResponse, Tag } from '@aws-sdk/client-secrets-manager';
 import { base32 } from '@secret-gateway/core';
 
 /**
- * Secrets Manager has no integer versions: each version's id is the ClientRequestToken we choose.
- * We make it `sgw-<generation>-v<16-digit number>` (32 characters), so the number can be read back
- * from the id, and a second writer racing for the same number with a different value gets
+ * Integer versions on Secrets Manager, which has none. Each version's id is the ClientRequestToken
+ * we choose: `sgw-<generation>-v<16-digit number>` (32 characters), so the number reads back from
+ * the id, and a second writer racing for the same number with another value gets
  * ResourceExistsException: free optimistic concurrency.
  *
- * A generation is a random tag that starts when a secret is created or restored after a delete-all;
- * versions of older generations are never served. Deleted versions are listed in tags
- * (`sgw-deleted`, `sgw-deleted-1`, ...) as ranges, so they are never served again even though AWS
- * may still hold them.
+ * A generation (tag `sgw-generation`) starts when a secret is created and again at every delete-all;
+ * versions of other generations are never served, which is how old values stay hidden after a
+ * recovery-window delete is followed by a restore. Deleted versions are tombstoned in tags
+ * (`sgw-deleted`, `sgw-deleted-1`, ...), each value `<generation>:<ranges>` with ranges like
+ * `1-3.7` (only characters AWS allows in tags), so AWS may keep a deleted version's value but the
+ * gateway never serves it again, and its number is never handed out again.
  */
 const TOKEN = /^sgw-([a-z2-7]{10})-v(\d{16})$/;
 export const GENERATION_TAG = 'sgw-generation';
@@ -30,7 +33,7 @@ export function parseToken(id: string | undefined): { generation: string; versio
   return m ? { generation: m[1] as string, version: Number(m[2]) } : undefined;
 }
 
-/** `[1,2,3,7]` -> `1-3,7` */
+/** `[1,2,3,7]` -> `1-3.7` */
 export function encodeRanges(numbers: Iterable<number>): string {
   const sorted = [...new Set(numbers)].sort((a, b) => a - b);
   const parts: string[] = [];
@@ -40,35 +43,83 @@ export function encodeRanges(numbers: Iterable<number>): string {
     parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
     i = j + 1;
   }
-  return parts.join(',');
+  return parts.join('.');
 }
 
 export function decodeRanges(text: string): Set<number> {
   const out = new Set<number>();
-  for (const part of text.split(',').filter(Boolean)) {
-    const [a, b] = part.split('-').map(Number);
-    if (a === undefined || !Number.isSafeInteger(a)) continue;
-    for (let n = a; n <= (b ?? a); n++) out.add(n);
+  for (const part of text.split('.').filter(Boolean)) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || b - a > 1_000_000) continue;
+    for (let n = a; n <= b; n++) out.add(n);
   }
   return out;
 }
 
-/** Tombstones as tags: the ranges text split over as many 256-character tags as it needs. */
-export function tombstoneTags(deleted: Iterable<number>): Array<{ Key: string; Value: string }> {
+/** Tombstones of one generation as tags, split over as many 256-character values as they need. */
+export function tombstoneTags(generation: string, deleted: Iterable<number>): Tag[] {
   const text = encodeRanges(deleted);
-  const tags: Array<{ Key: string; Value: string }> = [];
-  for (let i = 0; i * TAG_VALUE_MAX < text.length; i++) {
-    tags.push({
-      Key: i === 0 ? DELETED_TAG : `${DELETED_TAG}-${i}`,
-      Value: text.slice(i * TAG_VALUE_MAX, (i + 1) * TAG_VALUE_MAX),
-    });
+  const room = TAG_VALUE_MAX - generation.length - 1;
+  const tags: Tag[] = [];
+  for (let i = 0; i === 0 || i * room < text.length; i++) {
+    const chunk = text.slice(i * room, (i + 1) * room);
+    tags.push({ Key: i === 0 ? DELETED_TAG : `${DELETED_TAG}-${i}`, Value: `${generation}:${chunk}` });
   }
   return tags;
 }
 
-export function tombstonesFrom(tags: Array<{ Key?: string; Value?: string }> | undefined): Set<number> {
-  const parts = (tags ?? [])
-    .filter((t) => t.Key === DELETED_TAG || t.Key?.startsWith(`${DELETED_TAG}-`))
-    .sort((a, b) => Number(a.Key?.split('-')[2] ?? 0) - Number(b.Key?.split('-')[2] ?? 0));
-  return decodeRanges(parts.map((t) => t.Value ?? '').join(''));
+/** The tombstones of `generation`; chunks left over from another generation are ignored. */
+export function tombstonesFrom(generation: string, tags: Tag[] | undefined): Set<number> {
+  const chunks = new Map<number, string>();
+  for (const t of tags ?? []) {
+    const m = t.Key === DELETED_TAG ? ['', '0'] : /^sgw-deleted-(\d+)$/.exec(t.Key ?? '');
+    if (m && t.Value?.startsWith(`${generation}:`))
+      chunks.set(Number(m[1]), t.Value.slice(generation.length + 1));
+  }
+  let text = '';
+  for (let i = 0; chunks.has(i); i++) text += chunks.get(i);
+  return decodeRanges(text);
+}
+
+/** What DescribeSecret says about a secret, in the adapter's terms. */
+export interface SecretState {
+  /** Scheduled for deletion, or being force-deleted: absent for the gateway. */
+  deleted: boolean;
+  /** '' when the secret was not made by the gateway (no generation tag). */
+  generation: string;
+  tombstones: Set<number>;
+  /** The version id holding AWSCURRENT, whatever its generation. */
+  currentId: string | undefined;
+  /** AWSCURRENT's number when it belongs to the current generation. */
+  current: number | undefined;
+  stagesOf: (id: string) => string[];
+}
+
+export function secretState(raw: DescribeSecretResponse): SecretState {
+  const generation = raw.Tags?.find((t) => t.Key === GENERATION_TAG)?.Value ?? '';
+  const stages = raw.VersionIdsToStages ?? {};
+  const currentId = Object.keys(stages).find((id) => stages[id]?.includes('AWSCURRENT'));
+  const parsed = parseToken(currentId);
+  return {
+    deleted: raw.DeletedDate !== undefined,
+    generation,
+    tombstones: generation ? tombstonesFrom(generation, raw.Tags) : new Set(),
+    currentId,
+    current: generation && parsed?.generation === generation ? parsed.version : undefined,
+    stagesOf: (id) => stages[id] ?? [],
+  };
+}
+
+/** True when the current generation has any version record, live or deleted (contract: delete-all answers true). */
+export const hasVersions = (s: SecretState) => s.current !== undefined || s.tombstones.size > 0;
+
+/**
+ * The number the next write takes: one above the highest ever created. That one is either live, and
+ * then AWSCURRENT (every write moves AWSCURRENT to itself; deletes move it only down), or deleted, and
+ * then tombstoned. If an operator moved AWSCURRENT back, the write collides and the adapter lists.
+ */
+export function nextFromState(s: SecretState): number {
+  let max = s.current ?? 0;
+  for (const n of s.tombstones) if (n > max) max = n;
+  return max + 1;
 }

@@ -4,7 +4,8 @@ import * as vitest from 'vitest';
 import { adapterFor } from './helpers.ts';
 
 // contract.md §3 through the AWS SDK against the emulator, under both delete-all policies. The
-// emulator keeps a force-deleted name busy for 100 ms, as AWS deletes asynchronously.
+// emulator keeps a force-deleted name busy for 100 ms, as AWS deletes asynchronously, so the
+// "write after delete all starts at 1 at once" tests exercise the force policy's wait-and-retry.
 let emu: AwsEmulator;
 vitest.beforeAll(async () => {
   emu = await startAwsEmulator({ forceDeleteDelayMs: 100 });

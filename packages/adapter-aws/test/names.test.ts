@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pathOf, secretName } from '../src/names.ts';
+import { optionsFromEnv } from '../src/config.ts';
+import { isHashedName, pathOf, secretName } from '../src/names.ts';
 import {
   decodeRanges,
   encodeRanges,
@@ -10,46 +11,146 @@ import {
   versionToken,
 } from '../src/versions.ts';
 
-const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,40}$/).filter((s) => s !== '.' && s !== '..');
-const path = fc.array(segment, { minLength: 1, maxLength: 30 }).map((s) => `tfy-secret/${s.join('/')}`);
+// Gateway paths as core accepts them: segments of [A-Za-z0-9_.-], up to 1,024 bytes in all.
+const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,60}$/).filter((s) => s !== '.' && s !== '..');
+const path = fc
+  .array(segment, { minLength: 1, maxLength: 30 })
+  .map((s) => `tfy-secret/${s.join('/')}`)
+  .filter((p) => p.length <= 1024);
+const AWS_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+// What AWS documents as generally allowed in tag keys and values.
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 describe('AWS names', () => {
-  it('keep the path, escape ARN-suffix look-alikes, hash long paths; reversible and collision-free', () => {
+  it('keep the path as it is, `/` included, so IAM prefix policies work', () => {
     expect(secretName('tfy-secret/acme/prod/db-password')).toBe('tfy-secret/acme/prod/db-password');
+    expect(secretName('tfy-secret/a/Key')).not.toBe(secretName('tfy-secret/a/key'));
+  });
+
+  it('escape names that end like an ARN suffix ("-" and six characters)', () => {
     expect(secretName('tfy-secret/acme/db-abcdef')).toBe('tfy-secret/acme/db-abcdef+');
+    expect(secretName('tfy-secret/acme/x-1.2_3-')).toBe('tfy-secret/acme/x-1.2_3-+');
+    expect(pathOf('tfy-secret/acme/db-abcdef+')).toBe('tfy-secret/acme/db-abcdef');
+  });
+
+  it('hash paths over 512 characters under <root>/@sha256/, reversible through the description', () => {
+    const long = `tfy-secret/${'a'.repeat(600)}`;
+    const name = secretName(long);
+    expect(name).toMatch(/^tfy-secret\/@sha256\/[a-z2-7]{52}$/);
+    expect(isHashedName(name)).toBe(true);
+    expect(pathOf(name, long)).toBe(long);
+    expect(pathOf(name, 'tfy-secret/forged')).toBeUndefined();
+    expect(secretName(`tfy-secret/${'a'.repeat(501)}`)).toHaveLength(512);
+  });
+
+  it('are valid AWS names, never end like an ARN suffix, round trip, and never collide', () => {
     fc.assert(
       fc.property(path, path, (a, b) => {
         const na = secretName(a);
-        expect(na).toMatch(/^[A-Za-z0-9/_+=.@-]{1,512}$/);
+        expect(na).toMatch(AWS_NAME);
         expect(na).not.toMatch(/-[^/]{6}$/);
         expect(pathOf(na, a)).toBe(a);
         if (a !== b) expect(na).not.toBe(secretName(b));
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });
 
 describe('AWS versions', () => {
-  it('tokens are 32 characters and parse back', () => {
+  it('tokens are 32 characters (AWS takes 32-64) and parse back; foreign ids do not', () => {
     const t = versionToken('abcdefghij', 42);
     expect(t).toBe('sgw-abcdefghij-v0000000000000042');
     expect(parseToken(t)).toEqual({ generation: 'abcdefghij', version: 42 });
-    expect(parseToken('0f7c1e2a-uuid-from-someone-else')).toBeUndefined();
+    expect(versionToken('abcdefghij', Number.MAX_SAFE_INTEGER)).toHaveLength(32);
+    expect(parseToken('0f7c1e2a-8f0c-4c1e-9a51-3d2b1c0e9f8a')).toBeUndefined();
   });
 
-  it('tombstone ranges round trip, split over tags of 256 characters', () => {
-    expect(encodeRanges([7, 1, 2, 3, 9, 10])).toBe('1-3,7,9-10');
+  it('tombstone ranges use only tag-safe characters and round trip', () => {
+    expect(encodeRanges([7, 1, 2, 3, 9, 10])).toBe('1-3.7.9-10');
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 100_000 }), { maxLength: 300 }), (nums) => {
-        expect([...decodeRanges(encodeRanges(nums))].sort((a, b) => a - b)).toEqual(
-          [...nums].sort((a, b) => a - b),
-        );
-        const tags = tombstoneTags(nums);
-        for (const t of tags) expect(t.Value.length).toBeLessThanOrEqual(256);
-        expect([...tombstonesFrom(tags)].sort((a, b) => a - b)).toEqual([...nums].sort((a, b) => a - b));
+        const sorted = [...nums].sort((a, b) => a - b);
+        expect([...decodeRanges(encodeRanges(nums))].sort((a, b) => a - b)).toEqual(sorted);
+        const tags = tombstoneTags('abcdefghij', nums);
+        for (const t of tags) {
+          expect(t.Value?.length).toBeLessThanOrEqual(256);
+          expect(t.Value).toMatch(TAG_TEXT);
+          expect(t.Key).toMatch(/^sgw-deleted(-\d+)?$/);
+        }
+        expect([...tombstonesFrom('abcdefghij', tags)].sort((a, b) => a - b)).toEqual(sorted);
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("tombstones belong to one generation: another generation's, or chunks it left, are ignored", () => {
+    const many = Array.from({ length: 400 }, (_, i) => i * 2 + 1); // no ranges: several chunks
+    const old = tombstoneTags('oldoldoldo', many);
+    expect(old.length).toBeGreaterThan(2);
+    expect(tombstonesFrom('newnewnewn', old).size).toBe(0);
+    // The new generation wrote one chunk over the old first one; the old second chunk remains.
+    const mixed = [...tombstoneTags('newnewnewn', [5]), ...old.slice(1)];
+    expect([...tombstonesFrom('newnewnewn', mixed)]).toEqual([5]);
+  });
+});
+
+describe('AWS settings from the environment', () => {
+  it('reads the standard variables and SGW_AWS_*', () => {
+    expect(
+      optionsFromEnv({
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
+        AWS_ACCESS_KEY_ID: 'id',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_SESSION_TOKEN: 'session',
+        SGW_AWS_DELETE_POLICY: 'force',
+        SGW_AWS_RECOVERY_WINDOW_DAYS: '30',
+        SGW_AWS_KMS_KEY_ID: 'alias/sgw',
+        SGW_AWS_TAGS: 'team=platform,cost center=a/b:c',
+        SGW_AWS_MAX_ATTEMPTS: '5',
+        SGW_BACKEND_TIMEOUT_MS: '1500',
+        SGW_ROOT: 'secrets',
+      }),
+    ).toEqual({
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:4566',
+      credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: 'session' },
+      deletePolicy: 'force',
+      recoveryWindowDays: 30,
+      kmsKeyId: 'alias/sgw',
+      tags: { team: 'platform', 'cost center': 'a/b:c' },
+      maxAttempts: 5,
+      timeoutMs: 1500,
+      healthCheckName: 'secrets/@sgw-health',
+    });
+    const defaults = optionsFromEnv({ AWS_DEFAULT_REGION: 'us-east-2' });
+    expect(defaults).toMatchObject({
+      region: 'us-east-2',
+      deletePolicy: 'recovery-window',
+      recoveryWindowDays: 7,
+      credentials: undefined, // the SDK's default chain
+      healthCheckName: 'tfy-secret/@sgw-health',
+    });
+  });
+
+  it.each([
+    [{}, /needs AWS_REGION/],
+    [{ SGW_AWS_DELETE_POLICY: 'never' }, /SGW_AWS_DELETE_POLICY must be recovery-window or force/],
+    [
+      { SGW_AWS_RECOVERY_WINDOW_DAYS: '3' },
+      /SGW_AWS_RECOVERY_WINDOW_DAYS must be a whole number from 7 to 30/,
+    ],
+    [{ SGW_AWS_MAX_ATTEMPTS: '0' }, /SGW_AWS_MAX_ATTEMPTS/],
+    [{ SGW_BACKEND_TIMEOUT_MS: 'soon' }, /SGW_BACKEND_TIMEOUT_MS/],
+    [{ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'not a url' }, /AWS_ENDPOINT_URL_SECRETS_MANAGER must be a URL/],
+    [{ AWS_ACCESS_KEY_ID: 'id' }, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/],
+    [{ SGW_AWS_TAGS: 'a=1,team=a;b' }, /SGW_AWS_TAGS: "team=a;b" is not a usable tag/],
+    [{ SGW_AWS_TAGS: 'sgw-generation=x' }, /reserved/],
+    [{ SGW_AWS_TAGS: 'aws:owner=x' }, /reserved/],
+  ])('%j is refused, naming the variable', (env, message) => {
+    const withRegion =
+      'AWS_REGION' in env || Object.keys(env).length === 0 ? env : { AWS_REGION: 'x', ...env };
+    expect(() => optionsFromEnv(withRegion as Record<string, string>)).toThrow(message);
   });
 });

@@ -223,6 +223,129 @@ describe('AWS Secrets Manager emulator fidelity (AWS SDK v3)', () => {
     expect((await sm.send(new ListSecretsCommand({}))).SecretList?.some((s) => s.Name === name)).toBe(false);
   });
 
+  it('a staging label attached elsewhere moves only when RemoveFromVersionId names its holder', async () => {
+    const name = fresh();
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: token(1) }));
+    await sm.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: token(2) }),
+    );
+    const move = (RemoveFromVersionId?: string) =>
+      errorOf(
+        sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: name,
+            VersionStage: 'AWSCURRENT',
+            MoveToVersionId: token(1),
+            RemoveFromVersionId,
+          }),
+        ),
+      );
+    const missing = await move();
+    expect([missing?.name, missing?.message]).toEqual([
+      'InvalidParameterException',
+      expect.stringContaining("RemoveFromVersionId can't be empty"),
+    ]);
+    expect((await move(token(1)))?.name).toBe('InvalidParameterException');
+    expect(await move(token(2))).toBeUndefined();
+    const listed = await sm.send(new ListSecretVersionIdsCommand({ SecretId: name }));
+    expect(listed.Versions?.map((v) => [v.VersionId, v.VersionStages])).toEqual([
+      [token(1), ['AWSCURRENT']],
+      [token(2), ['AWSPREVIOUS']],
+    ]);
+  });
+
+  it('a name ending in "-" and six characters can resolve to another secret through its ARN suffix', async () => {
+    const name = fresh();
+    const { ARN } = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'theirs' }));
+    const lookalike = ARN?.split(':secret:')[1] as string;
+    expect(lookalike).toMatch(/-[0-9a-f]{6}$/);
+    // Nothing is called `lookalike`, yet AWS reads it as the other secret's name plus suffix.
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: lookalike }))).Name).toBe(name);
+  });
+
+  it('validates tags and changes nothing when refusing them', async () => {
+    const name = fresh();
+    await sm.send(new CreateSecretCommand({ Name: name, Tags: [{ Key: 'ok', Value: 'a:b/c=d+e@f.g_h-i' }] }));
+    for (const tag of [
+      { Key: 'k', Value: '1,2' },
+      { Key: 'k', Value: 'x'.repeat(257) },
+      { Key: '', Value: 'v' },
+      { Key: 'aws:owner', Value: 'v' },
+    ]) {
+      const error = await errorOf(sm.send(new TagResourceCommand({ SecretId: name, Tags: [tag] })));
+      expect(error?.name, JSON.stringify(tag)).toMatch(/^(ValidationException|InvalidParameterException)$/);
+    }
+    const many = Array.from({ length: 50 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
+    expect((await errorOf(sm.send(new TagResourceCommand({ SecretId: name, Tags: many }))))?.name).toBe(
+      'ValidationException',
+    );
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).Tags).toEqual([
+      { Key: 'ok', Value: 'a:b/c=d+e@f.g_h-i' },
+    ]);
+  });
+
+  it('refuses values over 65,536 bytes', async () => {
+    const error = await errorOf(
+      sm.send(new CreateSecretCommand({ Name: fresh(), SecretString: 'x'.repeat(65_537) })),
+    );
+    expect(error?.name).toBe('ValidationException');
+  });
+
+  it('drops the oldest unlabeled versions beyond 100 once they are old enough', async () => {
+    const name = fresh();
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: token(1) }));
+    emu.state.options.deprecatedVersionAgeMs = 0;
+    try {
+      for (let i = 2; i <= 103; i++)
+        await sm.send(
+          new PutSecretValueCommand({ SecretId: name, SecretString: `v${i}`, ClientRequestToken: token(i) }),
+        );
+    } finally {
+      emu.state.options.deprecatedVersionAgeMs = 86_400_000;
+    }
+    const ids: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await sm.send(
+        new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated: true, NextToken }),
+      );
+      ids.push(...(page.Versions ?? []).map((v) => v.VersionId as string));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    expect(ids).toHaveLength(100);
+    expect(ids).not.toContain(token(1));
+    expect(ids).toContain(token(103));
+    const gone = await errorOf(sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: token(3) })));
+    expect(gone?.name).toBe('ResourceNotFoundException');
+  });
+
+  it('answers AccessDeniedException for operations an IAM policy would refuse', async () => {
+    const name = fresh();
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v' }));
+    emu.state.denied.add('GetSecretValue');
+    try {
+      const error = await errorOf(sm.send(new GetSecretValueCommand({ SecretId: name })));
+      expect([error?.name, error?.$metadata?.httpStatusCode]).toEqual(['AccessDeniedException', 400]);
+      expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).Name).toBe(name);
+    } finally {
+      emu.state.denied.clear();
+    }
+  });
+
+  it('a force-deleted secret cannot be restored; a scheduled one cannot be deleted again with a window', async () => {
+    const a = fresh();
+    await sm.send(new CreateSecretCommand({ Name: a, SecretString: 'v' }));
+    await sm.send(new DeleteSecretCommand({ SecretId: a, RecoveryWindowInDays: 7 }));
+    expect(
+      (await errorOf(sm.send(new DeleteSecretCommand({ SecretId: a, RecoveryWindowInDays: 7 }))))?.name,
+    ).toBe('InvalidRequestException');
+    // Force delete also works on a secret already scheduled for deletion.
+    await sm.send(new DeleteSecretCommand({ SecretId: a, ForceDeleteWithoutRecovery: true }));
+    expect((await errorOf(sm.send(new RestoreSecretCommand({ SecretId: a }))))?.name).toBe(
+      'InvalidRequestException',
+    );
+  });
+
   it('injects ThrottlingException, 5xx and dropped connections on demand', async () => {
     emu.faults.set({ throttle: true, times: 1 });
     expect((await errorOf(sm.send(new ListSecretsCommand({}))))?.name).toBe('ThrottlingException');

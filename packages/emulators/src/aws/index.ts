@@ -13,6 +13,8 @@ export interface AwsEmulatorOptions {
   recoveryWindowDays?: number;
   /** How long a force-deleted name stays unusable (AWS deletes asynchronously; default 200 ms). */
   forceDeleteDelayMs?: number;
+  /** Age after which unlabeled versions beyond 100 are dropped (AWS: 24 h, the default). */
+  deprecatedVersionAgeMs?: number;
 }
 
 export interface AwsEmulator extends EmulatorHandle {
@@ -123,10 +125,7 @@ const OPS: Record<string, Op> = {
     return { ARN: secret.arn, Name: secret.name };
   },
   TagResource: (state, input) => {
-    const secret = state.find(input.SecretId);
-    for (const t of (input.Tags as Array<{ Key: string; Value: string }>) ?? [])
-      secret.tags.set(t.Key, t.Value);
-    if (secret.tags.size > 50) throw new AwsError('ValidationException', 'A secret can have at most 50 tags');
+    state.tag(state.find(input.SecretId), input.Tags);
     return {};
   },
   UntagResource: (state, input) => {
@@ -168,21 +167,30 @@ const awsError = (res: ServerResponse, type: string, message: string, status = 4
 /** AWS Secrets Manager over the JSON 1.1 protocol: `POST /` with `X-Amz-Target: secretsmanager.<Op>`. */
 export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
   const region = options.region ?? 'us-east-1';
-  const state = new AwsState(
+  const state = new AwsState({
     region,
-    '123456789012',
-    options.forceDeleteDelayMs ?? 200,
-    options.recoveryWindowDays ?? 30,
-  );
+    account: '123456789012',
+    forceDeleteDelayMs: options.forceDeleteDelayMs ?? 200,
+    defaultRecoveryWindowDays: options.recoveryWindowDays ?? 30,
+    deprecatedVersionAgeMs: options.deprecatedVersionAgeMs ?? 86_400_000,
+  });
   const operationOf = (req: IncomingMessage) =>
     String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
   const handler = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     if (req.method !== 'POST') return awsError(res, 'UnknownOperationException', 'Only POST is supported');
     if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) {
-      return awsError(res, 'MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
+      return awsError(res, 'MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
     }
-    const op = OPS[operationOf(req)];
-    if (!op) return awsError(res, 'UnknownOperationException', `Unknown operation ${operationOf(req)}`);
+    const name = operationOf(req);
+    const op = OPS[name];
+    if (!op) return awsError(res, 'UnknownOperationException', `Unknown operation ${name}`);
+    if (state.denied.has(name)) {
+      return awsError(
+        res,
+        'AccessDeniedException',
+        `User: arn:aws:iam::123456789012:user/sgw is not authorized to perform: secretsmanager:${name} because no identity-based policy allows the secretsmanager:${name} action`,
+      );
+    }
     let input: Input;
     try {
       input = raw.length ? (JSON.parse(raw.toString('utf8')) as Input) : {};
@@ -208,12 +216,19 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
 }
 
 export async function startFromFlags(flags: CliFlags): Promise<AwsEmulator> {
-  const num = (name: string) => (typeof flags[name] === 'string' ? Number(flags[name]) : undefined);
+  const num = (name: string) => {
+    if (flags[name] === undefined) return undefined;
+    const n = Number(flags[name]);
+    if (typeof flags[name] !== 'string' || !Number.isFinite(n) || n < 0)
+      throw new Error(`--${name} needs a number`);
+    return n;
+  };
   return startAwsEmulator({
     port: num('port'),
     host: typeof flags.host === 'string' ? flags.host : undefined,
     region: typeof flags.region === 'string' ? flags.region : undefined,
     recoveryWindowDays: num('recovery-window-days'),
     forceDeleteDelayMs: num('force-delete-delay-ms'),
+    deprecatedVersionAgeMs: num('deprecated-version-age-ms'),
   });
 }

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-/** AWS Secrets Manager's state and rules, as its API documents them (and moto/LocalStack show). */
+/**
+ * AWS Secrets Manager's state and rules, as its API reference documents them (and moto/LocalStack
+ * show). Errors are `AwsError`s: the handler turns them into JSON 1.1 error answers.
+ */
 export class AwsError extends Error {
   constructor(
     readonly type: string,
@@ -33,18 +36,38 @@ export interface AwsSecret {
   purgeAt?: number;
 }
 
+export interface AwsStateOptions {
+  region: string;
+  account: string;
+  /** How long a force-deleted name stays taken (AWS deletes asynchronously). */
+  forceDeleteDelayMs: number;
+  /** Recovery window when DeleteSecret names none (AWS: 30 days). */
+  defaultRecoveryWindowDays: number;
+  /** Unlabeled versions beyond 100 are dropped once older than this (AWS: 24 h). */
+  deprecatedVersionAgeMs: number;
+}
+
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+// The characters AWS documents as generally allowed in tags; lengths from the Tag shape.
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const MAX_TAGS = 50;
+const MAX_VERSIONS = 100;
+const MAX_VALUE_BYTES = 65_536;
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 const MARKED = "You can't perform this operation on the secret because it was marked for deletion.";
+// AWS appends `-` and six random characters to a secret's name to make its ARN.
+const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
 
 export class AwsState {
   readonly secrets = new Map<string, AwsSecret>();
-  constructor(
-    readonly region: string,
-    readonly account: string,
-    public forceDeleteDelayMs: number,
-    public defaultRecoveryWindowDays: number,
-  ) {}
+  /** Operations (e.g. `GetSecretValue`) answered with AccessDeniedException, as an IAM policy would. */
+  readonly denied = new Set<string>();
+
+  constructor(public options: AwsStateOptions) {}
+
+  get region(): string {
+    return this.options.region;
+  }
 
   #sweep(): void {
     const now = Date.now();
@@ -52,7 +75,11 @@ export class AwsState {
       if (s.purgeAt !== undefined && s.purgeAt <= now) this.secrets.delete(name);
   }
 
-  /** A secret by name or ARN (full, or partial without the random suffix). */
+  /**
+   * A secret by name or ARN (full, or partial without the random suffix). A name that matches no
+   * secret but ends like an ARN suffix is taken as `<name>-<suffix>` of another secret: the partial
+   * ARN confusion AWS warns about, and the reason adapters must not create names ending that way.
+   */
   find(id: unknown, allowDeleted = false): AwsSecret {
     this.#sweep();
     if (typeof id !== 'string' || id === '')
@@ -60,6 +87,8 @@ export class AwsState {
     let secret = this.secrets.get(id);
     if (!secret && id.startsWith('arn:'))
       secret = [...this.secrets.values()].find((s) => s.arn === id || s.arn.startsWith(`${id}-`));
+    if (!secret && ARN_SUFFIX.test(id))
+      secret = [...this.secrets.values()].find((s) => s.arn.endsWith(`:secret:${id}`));
     if (!secret) throw new AwsError('ResourceNotFoundException', NOT_FOUND);
     if (secret.deletedDate !== undefined && !allowDeleted)
       throw new AwsError('InvalidRequestException', MARKED);
@@ -77,14 +106,7 @@ export class AwsState {
     return token;
   }
 
-  create(input: {
-    Name?: unknown;
-    ClientRequestToken?: unknown;
-    SecretString?: unknown;
-    Description?: unknown;
-    KmsKeyId?: unknown;
-    Tags?: unknown;
-  }) {
+  create(input: Record<string, unknown>) {
     this.#sweep();
     const name = input.Name;
     if (typeof name !== 'string' || !NAME.test(name)) {
@@ -105,33 +127,33 @@ export class AwsState {
         'ResourceExistsException',
         `The operation failed because the secret ${name} already exists.`,
       );
+    const tags = new Map<string, string>();
+    setTags(tags, input.Tags);
     const now = Date.now();
     const secret: AwsSecret = {
       name,
-      arn: `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${randomBytes(3).toString('hex')}`,
+      arn: `arn:aws:secretsmanager:${this.region}:${this.options.account}:secret:${name}-${randomBytes(3).toString('hex')}`,
       description: typeof input.Description === 'string' ? input.Description : undefined,
       kmsKeyId: typeof input.KmsKeyId === 'string' ? input.KmsKeyId : undefined,
-      tags: new Map(
-        ((input.Tags as Array<{ Key: string; Value: string }>) ?? []).map((t) => [t.Key, t.Value]),
-      ),
+      tags,
       versions: new Map(),
       created: now,
       changed: now,
     };
+    const token = AwsState.checkToken(input.ClientRequestToken);
+    if (typeof input.SecretString === 'string') checkValue(input.SecretString);
     this.secrets.set(name, secret);
     let versionId: string | undefined;
-    if (typeof input.SecretString === 'string') {
-      versionId = this.put(secret, AwsState.checkToken(input.ClientRequestToken), input.SecretString).id;
-    }
+    if (typeof input.SecretString === 'string') versionId = this.put(secret, token, input.SecretString).id;
     return { secret, versionId };
   }
 
   /** PutSecretValue: a new version becomes AWSCURRENT, the old current AWSPREVIOUS. */
   put(secret: AwsSecret, token: string, value: string, stages?: string[]): AwsVersion {
-    if (Buffer.byteLength(value) > 65536)
-      throw new AwsError('ValidationException', 'SecretString must be at most 65536 bytes');
+    checkValue(value);
     const existing = secret.versions.get(token);
     if (existing) {
+      // A retried request is harmless; reusing a token for other data is refused.
       if (existing.value === value) return existing;
       throw new AwsError(
         'ResourceExistsException',
@@ -140,22 +162,46 @@ export class AwsState {
     }
     const version: AwsVersion = { id: token, value, stages: new Set(), created: Date.now() };
     secret.versions.set(token, version);
-    for (const stage of stages ?? ['AWSCURRENT']) this.moveStage(secret, stage, token);
+    for (const stage of stages ?? ['AWSCURRENT']) {
+      const holder = this.#holder(secret, stage);
+      this.moveStage(secret, stage, token, holder?.id);
+    }
     secret.changed = Date.now();
+    this.#prune(secret);
     return version;
   }
 
+  /** AWS drops the oldest unlabeled versions beyond 100, but none younger than 24 hours. */
+  #prune(secret: AwsSecret): void {
+    const old = Date.now() - this.options.deprecatedVersionAgeMs;
+    let excess = secret.versions.size - MAX_VERSIONS;
+    for (const v of [...secret.versions.values()].sort((a, b) => a.created - b.created)) {
+      if (excess <= 0) break;
+      if (v.stages.size === 0 && v.created <= old) {
+        secret.versions.delete(v.id);
+        excess--;
+      }
+    }
+  }
+
+  #holder(secret: AwsSecret, stage: string): AwsVersion | undefined {
+    return [...secret.versions.values()].find((v) => v.stages.has(stage));
+  }
+
+  /** UpdateSecretVersionStage: a label attached elsewhere moves only if its holder is named. */
   moveStage(secret: AwsSecret, stage: string, to: string | undefined, from?: string): void {
     if (to !== undefined && !secret.versions.has(to))
       throw new AwsError(
         'ResourceNotFoundException',
         `Secrets Manager can't find the specified secret version: ${to}`,
       );
-    const holder = [...secret.versions.values()].find((v) => v.stages.has(stage));
-    if (from !== undefined && holder?.id !== from) {
+    const holder = this.#holder(secret, stage);
+    if (holder && holder.id !== to && holder.id !== from) {
       throw new AwsError(
         'InvalidParameterException',
-        `The staging label ${stage} is not attached to version ${from}.`,
+        from === undefined
+          ? `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`
+          : `The staging label ${stage} is currently attached to version ${holder.id}, not to version ${from}.`,
       );
     }
     if (to === undefined && stage === 'AWSCURRENT') {
@@ -168,10 +214,12 @@ export class AwsState {
     holder?.stages.delete(stage);
     if (to === undefined) return;
     secret.versions.get(to)?.stages.add(stage);
+    // Moving AWSCURRENT puts AWSPREVIOUS on the version that had it.
     if (stage === 'AWSCURRENT' && holder) {
-      for (const v of secret.versions.values()) v.stages.delete('AWSPREVIOUS');
+      this.#holder(secret, 'AWSPREVIOUS')?.stages.delete('AWSPREVIOUS');
       holder.stages.add('AWSPREVIOUS');
     }
+    secret.changed = Date.now();
   }
 
   delete(secret: AwsSecret, window: unknown, force: unknown): number {
@@ -183,7 +231,7 @@ export class AwsState {
     }
     if (force !== true && secret.deletedDate !== undefined)
       throw new AwsError('InvalidRequestException', MARKED);
-    const days = window === undefined ? this.defaultRecoveryWindowDays : Number(window);
+    const days = window === undefined ? this.options.defaultRecoveryWindowDays : Number(window);
     if (force !== true && (!Number.isInteger(days) || days < 7 || days > 30)) {
       throw new AwsError(
         'InvalidParameterException',
@@ -193,7 +241,7 @@ export class AwsState {
     const now = Date.now();
     secret.deletedDate = now;
     // Force delete is asynchronous in AWS: the name stays taken for a short while.
-    if (force === true) secret.purgeAt = now + this.forceDeleteDelayMs;
+    if (force === true) secret.purgeAt = now + this.options.forceDeleteDelayMs;
     return force === true ? now : now + days * 86_400_000;
   }
 
@@ -201,4 +249,38 @@ export class AwsState {
     if (secret.purgeAt !== undefined) throw new AwsError('InvalidRequestException', MARKED);
     secret.deletedDate = undefined;
   }
+
+  tag(secret: AwsSecret, tags: unknown): void {
+    const next = new Map(secret.tags);
+    setTags(next, tags);
+    secret.tags.clear();
+    for (const [k, v] of next) secret.tags.set(k, v);
+  }
+}
+
+function checkValue(value: string): void {
+  if (Buffer.byteLength(value) > MAX_VALUE_BYTES)
+    throw new AwsError(
+      'ValidationException',
+      "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536",
+    );
+}
+
+/** Validates every tag first, so a refused request changes nothing. */
+function setTags(into: Map<string, string>, tags: unknown): void {
+  const list = (tags ?? []) as Array<{ Key?: unknown; Value?: unknown }>;
+  const next = new Map(into);
+  for (const { Key, Value = '' } of list) {
+    if (typeof Key !== 'string' || Key.length < 1 || Key.length > 128 || !TAG_TEXT.test(Key))
+      throw new AwsError('ValidationException', `Invalid tag key: ${JSON.stringify(Key)}`);
+    if (typeof Value !== 'string' || Value.length > 256 || !TAG_TEXT.test(Value))
+      throw new AwsError('ValidationException', `Invalid value for tag ${Key}`);
+    if (Key.toLowerCase().startsWith('aws:'))
+      throw new AwsError('InvalidParameterException', 'Tag keys starting with aws: are reserved');
+    next.set(Key, Value);
+  }
+  if (next.size > MAX_TAGS)
+    throw new AwsError('ValidationException', `A secret can have at most ${MAX_TAGS} tags.`);
+  into.clear();
+  for (const [k, v] of next) into.set(k, v);
 }
