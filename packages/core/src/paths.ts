@@ -7,6 +7,9 @@ export const MAX_SEGMENT_LENGTH = 255;
 
 const SEGMENT_CHARS = /^[A-Za-z0-9_.-]+$/;
 const BAD_CHAR = /[^A-Za-z0-9_.-]/;
+/** Segments of allowed characters, each 1-255 long: all of §2 but `.`/`..` segments and total length. */
+const WELL_FORMED = /^[A-Za-z0-9_.-]{1,255}(?:\/[A-Za-z0-9_.-]{1,255})*$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
 export interface PathRules {
   /** Root every secret path lives under; one or more segments, default `tfy-secret`. */
@@ -49,6 +52,20 @@ export function validateRoot(root: string): string {
  * InvalidPathError whose message starts with "path must" and names the rule that was broken.
  */
 export function parseSecretPath(input: unknown, root: string = DEFAULT_ROOT): string {
+  // Every read checks its path, so the common case is two regex tests; the rule-by-rule walk below
+  // runs only for paths that fail them, to name the rule that was broken. The allowed characters
+  // are ASCII, so a well-formed path's length is its byte length.
+  if (
+    typeof input === 'string' &&
+    input.length <= MAX_PATH_BYTES &&
+    input.length > root.length + 1 &&
+    input.charCodeAt(root.length) === 47 &&
+    input.startsWith(root) &&
+    WELL_FORMED.test(input) &&
+    !DOT_SEGMENT.test(input)
+  ) {
+    return input;
+  }
   if (typeof input !== 'string') throw new InvalidPathError('path must be a string');
   if (input.length === 0) throw new InvalidPathError('path must not be empty');
   if (Buffer.byteLength(input, 'utf8') > MAX_PATH_BYTES) {

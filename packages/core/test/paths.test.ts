@@ -58,6 +58,34 @@ describe('parseSecretPath', () => {
     expect(rejection(`${exact}y`)).toContain('at most 1024 bytes');
   });
 
+  it('accepts exactly what the rules of contract.md §2 accept (generated paths, several roots)', () => {
+    // An oracle written from the contract's words, independent of the implementation's regexes.
+    const allowed = (c: string) => /[A-Za-z0-9_.-]/.test(c);
+    const valid = (p: string, root: string) => {
+      if (Buffer.byteLength(p) > 1024 || !p.startsWith(`${root}/`)) return false;
+      const segments = p.slice(root.length + 1).split('/');
+      return segments.every(
+        (s) => s.length >= 1 && s.length <= 255 && s !== '.' && s !== '..' && [...s].every(allowed),
+      );
+    };
+    const piece = fc.constantFrom('a', 'Z', '0', '_', '-', '.', '..', '/', '//', '%2F', ' ', 'ü', ':', 'x'.repeat(254));
+    const path = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.constantFrom('tfy-secret', 'a/b'), path, fc.boolean(), (root, tail, slash) => {
+        const input = `${root}${slash ? '/' : ''}${tail}`;
+        let accepted: boolean;
+        try {
+          accepted = parseSecretPath(input, root) === input;
+        } catch (error) {
+          expect((error as Error).message.startsWith('path must')).toBe(true);
+          accepted = false;
+        }
+        expect(accepted).toBe(valid(input, root));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('every error message starts with "path must"', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (tail) => {
