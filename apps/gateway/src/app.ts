@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { parseVersionInput, parseVersionText, type SecretService } from '@secret-gateway/core';
+import {
+  type CacheResult,
+  parseVersionInput,
+  parseVersionText,
+  type SecretRecord,
+  type SecretService,
+} from '@secret-gateway/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditLog } from './audit.ts';
@@ -17,7 +23,7 @@ import {
 } from './http-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
-import { writeJson } from './respond.ts';
+import { attachMeta, JSON_TYPE, metaOf, type ResponseMeta, writeJson, writeText } from './respond.ts';
 import { deleteBody, firstMessage, getQuery, putBody } from './schemas.ts';
 
 export interface AppDeps {
@@ -39,20 +45,34 @@ export type GatewayHandler = ((req: IncomingMessage, res: ServerResponse) => voi
   express: express.Express;
 };
 
-/** What one request to /secrets carries through the steps. */
-interface Ctx {
-  req: IncomingMessage;
-  res: ServerResponse;
-  id: string;
+/** What one request carries through the steps; also the response's meta (id, access log, metrics). */
+interface Ctx extends ResponseMeta {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: string;
+  readonly started: number;
   client: string;
-  principal?: Principal;
+  principal: Principal | undefined;
 }
 
-const CTX = Symbol('sgw.ctx');
-type WithCtx = { [CTX]?: Ctx };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTES = new Set(['/secrets', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 const NO_STORE = { 'Cache-Control': 'no-store' };
+/** Header sets made once: how the read cache answered, when there is one. */
+const CACHE_HEADERS: Record<CacheResult, Record<string, string>> = {
+  hit: { ...NO_STORE, 'X-Cache': 'hit' },
+  miss: { ...NO_STORE, 'X-Cache': 'miss' },
+  coalesced: { ...NO_STORE, 'X-Cache': 'coalesced' },
+  stale: { ...NO_STORE, 'X-Cache': 'stale' },
+};
+
+function secretOutcome(record: SecretRecord): Outcome {
+  return {
+    status: 200,
+    body: { path: record.path, version: record.version, value: record.value },
+    headers: record.cache ? CACHE_HEADERS[record.cache] : NO_STORE,
+  };
+}
 const METHOD_OPS: Record<string, Operation> = { GET: 'read', HEAD: 'read', PUT: 'write', DELETE: 'delete' };
 
 export function createApp(deps: AppDeps): GatewayHandler {
@@ -60,27 +80,44 @@ export function createApp(deps: AppDeps): GatewayHandler {
   let auditFailureLogged = false;
 
   /**
-   * Request id in and out, one access-log line and metrics per request. Never the query string:
-   * it is the one place a careless client could put a value.
+   * One object per request: it carries the request through the steps and, once the answer is
+   * written, writes one access-log line and the request metrics. Never the query string: it is
+   * the one place a careless client could put a value.
    */
-  const instrument = (req: IncomingMessage, res: ServerResponse, route: string): string => {
-    const started = performance.now();
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', id);
-    // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets.
-    if (deps.isAccepting && !deps.isAccepting()) res.setHeader('Connection', 'close');
-    res.on('finish', () => {
-      const ms = performance.now() - started;
-      metrics?.observeRequest(route, req.method ?? '', res.statusCode, ms / 1000);
-      const key = (res as WithCtx)[CTX]?.principal?.name;
+  class Exchange implements Ctx {
+    readonly id: string;
+    readonly close: boolean;
+    readonly started = performance.now();
+    client = '';
+    principal: Principal | undefined = undefined;
+
+    constructor(
+      readonly req: IncomingMessage,
+      readonly res: ServerResponse,
+      readonly route: string,
+    ) {
+      const incoming = req.headers['x-request-id'];
+      this.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      this.close = deps.isAccepting !== undefined && !deps.isAccepting();
+      attachMeta(res, this);
+    }
+
+    sent(status: number): void {
+      const ms = performance.now() - this.started;
+      metrics?.observeRequest(this.route, this.req.method ?? '', status, ms / 1000);
       logger.info(
-        { reqId: id, method: req.method, route, status: res.statusCode, key, ms: Math.round(ms * 100) / 100 },
+        {
+          reqId: this.id,
+          method: this.req.method,
+          route: this.route,
+          status,
+          key: this.principal?.name,
+          ms: Math.round(ms * 100) / 100,
+        },
         'request',
       );
-    });
-    return id;
-  };
+    }
+  }
 
   const auditEntry = (
     ctx: Ctx,
@@ -100,34 +137,30 @@ export function createApp(deps: AppDeps): GatewayHandler {
   });
 
   /** Audits the outcome, then sends it. In fail-closed mode nothing is sent before its line is written. */
-  const finish = async (
+  const finish = (
     ctx: Ctx,
     op: AuditEntry['op'],
     path: string | null,
     version: number | null | undefined,
     outcome: Outcome,
-  ): Promise<void> => {
-    if (audit) {
-      const written = audit.record(auditEntry(ctx, op, path, version, outcome));
-      if (audit.failClosed) {
-        try {
-          await written;
-        } catch {
-          outcome = errorOutcome(
-            503,
-            'backend_unavailable',
-            'the audit trail cannot be written: request refused',
-            1,
-          );
-        }
-      } else {
-        written.catch((error: Error) => {
-          if (auditFailureLogged) return;
-          auditFailureLogged = true;
-          logger.error({ err: { name: error.name, message: error.message } }, 'audit trail write failed');
-        });
-      }
+  ): void | Promise<void> => {
+    if (!audit) return sendOutcome(ctx.res, outcome);
+    const written = audit.record(auditEntry(ctx, op, path, version, outcome));
+    if (audit.failClosed) {
+      return written.then(
+        () => sendOutcome(ctx.res, outcome),
+        () =>
+          sendOutcome(
+            ctx.res,
+            errorOutcome(503, 'backend_unavailable', 'the audit trail cannot be written: request refused', 1),
+          ),
+      );
     }
+    written.catch((error: Error) => {
+      if (auditFailureLogged) return;
+      auditFailureLogged = true;
+      logger.error({ err: { name: error.name, message: error.message } }, 'audit trail write failed');
+    });
     sendOutcome(ctx.res, outcome);
   };
 
@@ -155,9 +188,9 @@ export function createApp(deps: AppDeps): GatewayHandler {
    * Lockout, then the key. On success returns the context; otherwise it has answered (429, or a
    * 401 delayed by the failed-auth limiter) and returns undefined.
    */
-  const gate = (req: IncomingMessage, res: ServerResponse, id: string): Ctx | undefined => {
-    const ctx: Ctx = { req, res, id, client: req.socket.remoteAddress ?? 'unknown' };
-    (res as WithCtx)[CTX] = ctx;
+  const gate = (ctx: Ctx): Ctx | undefined => {
+    const { req } = ctx;
+    ctx.client = req.socket.remoteAddress ?? 'unknown';
     const op = METHOD_OPS[req.method ?? ''] ?? 'other';
     const locked = limiter?.lockedFor(ctx.client) ?? 0;
     if (locked > 0) {
@@ -208,7 +241,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
     }
   };
 
-  const getSecret = async (ctx: Ctx, rawQuery: unknown): Promise<void> => {
+  const getSecret = (ctx: Ctx, rawQuery: unknown): void | Promise<void> => {
     const query = getQuery.safeParse(rawQuery);
     if (!query.success)
       return finish(ctx, 'read', null, null, errorOutcome(400, 'invalid_request', firstMessage(query.error)));
@@ -218,27 +251,41 @@ export function createApp(deps: AppDeps): GatewayHandler {
     if (path === undefined) return;
     const denied = forbidden(ctx, 'read', path);
     if (denied) return finish(ctx, 'read', path, null, denied);
+    // TrueFoundry's connectivity check when the integration is saved.
+    if (path === service.root && versionText === undefined) return checkRoot(ctx, path);
     let version: number | undefined;
+    try {
+      version = versionText === undefined ? undefined : parseVersionText(versionText);
+    } catch (error) {
+      return finish(ctx, 'read', path, null, thrownOutcome(error, 404));
+    }
+    // A fresh cache hit is answered synchronously: no promise, no microtask.
+    const hit = service.peek(path, version);
+    if (hit) return finish(ctx, 'read', path, hit.version, secretOutcome(hit));
+    return readSecret(ctx, path, version);
+  };
+
+  const readSecret = async (ctx: Ctx, path: string, version: number | undefined): Promise<void> => {
     let outcome: Outcome;
     try {
-      if (path === service.root && versionText === undefined) {
-        // TrueFoundry's connectivity check when the integration is saved.
-        await service.check();
-        outcome = { status: 200, body: { path, value: '' }, headers: NO_STORE };
-      } else {
-        version = versionText === undefined ? undefined : parseVersionText(versionText);
-        const record = await service.get(path, version);
-        version = record.version;
-        outcome = {
-          status: 200,
-          body: { path: record.path, version: record.version, value: record.value },
-          headers: record.cache ? { ...NO_STORE, 'X-Cache': record.cache } : NO_STORE,
-        };
-      }
+      const record = await service.get(path, version);
+      version = record.version;
+      outcome = secretOutcome(record);
     } catch (error) {
       outcome = thrownOutcome(error, 404);
     }
     return finish(ctx, 'read', path, version, outcome);
+  };
+
+  const checkRoot = async (ctx: Ctx, path: string): Promise<void> => {
+    let outcome: Outcome;
+    try {
+      await service.check();
+      outcome = { status: 200, body: { path, value: '' }, headers: NO_STORE };
+    } catch (error) {
+      outcome = thrownOutcome(error, 404);
+    }
+    return finish(ctx, 'read', path, undefined, outcome);
   };
 
   const putSecret = async (ctx: Ctx, rawBody: unknown): Promise<void> => {
@@ -293,7 +340,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
   app.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    res.locals.requestId = instrument(req, res, ROUTES.has(req.path) ? req.path : 'other');
+    new Exchange(req, res, ROUTES.has(req.path) ? req.path : 'other');
     next();
   });
 
@@ -313,25 +360,22 @@ export function createApp(deps: AppDeps): GatewayHandler {
 
   if (metrics) {
     app.get('/metrics', async (_req, res) => {
-      res.setHeader('Content-Type', metrics.registry.contentType);
-      res.end(await metrics.registry.metrics());
+      writeText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
     });
   }
 
   const openapi = JSON.stringify(buildOpenApi({ headerName: keys.headerName, root: service.root }));
-  app.get('/openapi.json', (_req, res) => {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(openapi);
-  });
+  app.get('/openapi.json', (_req, res) => writeText(res, 200, JSON_TYPE, openapi));
+
+  const ctxOf = (res: ServerResponse) => metaOf(res) as Ctx;
 
   // Auth comes before body parsing, so unauthenticated clients cannot make the server parse bodies.
-  app.use('/secrets', (req: Request, res: Response, next: NextFunction) => {
-    if (gate(req, res, res.locals.requestId as string)) next();
+  app.use('/secrets', (_req: Request, res: Response, next: NextFunction) => {
+    if (gate(ctxOf(res))) next();
   });
 
   // Any content type is read as JSON: clients that forget the header still get a precise error.
   const json = express.json({ limit: deps.bodyLimitBytes, strict: false, type: () => true });
-  const ctxOf = (res: ServerResponse) => (res as WithCtx)[CTX] as Ctx;
 
   app.get('/secrets', (req, res) => getSecret(ctxOf(res), req.query));
   app.put('/secrets', json, (req, res) => putSecret(ctxOf(res), req.body));
@@ -362,13 +406,13 @@ export function createApp(deps: AppDeps): GatewayHandler {
 
   /**
    * `GET /secrets?...` is nearly all of the traffic (TrueFoundry reads far more than it writes), so it
-   * skips Express's router: the same instrument/gate/getSecret steps as the Express route above,
+   * skips Express's router: the same Exchange/gate/getSecret steps as the Express route above,
    * without walking the middleware stack. Every other request goes through Express.
    */
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
     if (req.method === 'GET' && url.startsWith('/secrets?')) {
-      const ctx = gate(req, res, instrument(req, res, '/secrets'));
+      const ctx = gate(new Exchange(req, res, '/secrets'));
       if (ctx) void getSecret(ctx, parseQuery(url.slice(9)));
       return;
     }

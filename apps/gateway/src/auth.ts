@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyConfig, Operation } from './config.ts';
@@ -43,7 +43,8 @@ export class KeyStore {
 
   authenticate(presented: string | string[] | undefined): Principal | undefined {
     if (typeof presented !== 'string') return undefined;
-    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    // One-shot hash: about half the cost of a Hash object, on every request.
+    const digest = hash('sha256', presented, 'buffer') as unknown as Buffer;
     let found: StoredKey | undefined;
     for (const key of this.#keys) if (timingSafeEqual(digest, key.digest) && !found) found = key;
     return found;

@@ -1,19 +1,58 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Writes a JSON response with plain `node:http` calls. Used by every route (Express's `res.json`
- * needs Express's request wiring, which the GET fast path skips), so all answers look the same.
+ * What the app attaches to each response: its request id, whether to close the connection
+ * (draining), and what to do once the answer is written (the access-log line and metrics).
  */
+export interface ResponseMeta {
+  readonly id: string;
+  readonly close: boolean;
+  sent(status: number): void;
+}
+
+export const META = Symbol('sgw.response');
+type Tracked = ServerResponse & { [META]?: ResponseMeta };
+
+export function attachMeta(res: ServerResponse, meta: ResponseMeta): void {
+  (res as Tracked)[META] = meta;
+}
+
+export function metaOf(res: ServerResponse): ResponseMeta | undefined {
+  return (res as Tracked)[META];
+}
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Writes a JSON response. Every route answers through here, so all answers look the same. */
 export function writeJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers?: Record<string, string>,
 ): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  writeText(res, status, JSON_TYPE, JSON.stringify(body), headers);
+}
+
+/**
+ * Status, headers and body in one `writeHead` + `end`: a flat header list skips the per-header
+ * bookkeeping of `setHeader`, and the whole answer leaves in one write.
+ */
+export function writeText(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+  headers?: Record<string, string>,
+): void {
+  const meta = (res as Tracked)[META];
+  const head: string[] = ['Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(text))];
+  if (meta) {
+    head.push('X-Request-Id', meta.id);
+    // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets.
+    if (meta.close) head.push('Connection', 'close');
+  }
+  if (headers) for (const name in headers) head.push(name, headers[name] as string);
+  res.writeHead(status, head);
   res.end(text);
+  meta?.sent(status);
 }

@@ -126,6 +126,17 @@ export class SecretService {
     return { path, version: found.version, value: found.value, cache: result };
   }
 
+  /**
+   * A fresh cached answer, synchronously, or undefined (no cache, not cached, expired, or cached as
+   * absent). Lets the gateway answer a cache hit without a promise; on undefined, call `get`.
+   */
+  peek(path: string, version?: number): SecretRecord | undefined {
+    const cached = this.cache?.lookup(ReadCache.key(path, version));
+    if (!cached?.fresh || cached.found === null) return undefined;
+    this.#onCacheEvent?.('hit');
+    return { path, version: cached.found.version, value: cached.found.value, cache: 'hit' };
+  }
+
   async #cachedRead(
     cache: ReadCache,
     path: string,

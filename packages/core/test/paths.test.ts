@@ -68,7 +68,22 @@ describe('parseSecretPath', () => {
         (s) => s.length >= 1 && s.length <= 255 && s !== '.' && s !== '..' && [...s].every(allowed),
       );
     };
-    const piece = fc.constantFrom('a', 'Z', '0', '_', '-', '.', '..', '/', '//', '%2F', ' ', 'ü', ':', 'x'.repeat(254));
+    const piece = fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      '_',
+      '-',
+      '.',
+      '..',
+      '/',
+      '//',
+      '%2F',
+      ' ',
+      'ü',
+      ':',
+      'x'.repeat(254),
+    );
     const path = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
     fc.assert(
       fc.property(fc.constantFrom('tfy-secret', 'a/b'), path, fc.boolean(), (root, tail, slash) => {
