@@ -10,6 +10,7 @@ import {
 } from '@secret-gateway/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { accessLog } from './access-log.ts';
 import type { AuditEntry, AuditLog } from './audit.ts';
 import { allows, type FailedAuthLimiter, type KeyStore, type Principal } from './auth.ts';
 import type { Operation } from './config.ts';
@@ -41,9 +42,7 @@ export interface AppDeps {
 }
 
 /** A request listener for `http.createServer`, with the Express app behind it. */
-export type GatewayHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
-  express: express.Express;
-};
+export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** What one request carries through the steps; also the response's meta (id, access log, metrics). */
 interface Ctx extends ResponseMeta {
@@ -78,6 +77,7 @@ const METHOD_OPS: Record<string, Operation> = { GET: 'read', HEAD: 'read', PUT: 
 export function createApp(deps: AppDeps): GatewayHandler {
   const { service, keys, logger, metrics, audit, limiter } = deps;
   let auditFailureLogged = false;
+  const access = accessLog(logger);
 
   /**
    * One object per request: it carries the request through the steps and, once the answer is
@@ -105,17 +105,14 @@ export function createApp(deps: AppDeps): GatewayHandler {
     sent(status: number): void {
       const ms = performance.now() - this.started;
       metrics?.observeRequest(this.route, this.req.method ?? '', status, ms / 1000);
-      logger.info(
-        {
-          reqId: this.id,
-          method: this.req.method,
-          route: this.route,
-          status,
-          key: this.principal?.name,
-          ms: Math.round(ms * 100) / 100,
-        },
-        'request',
-      );
+      access?.({
+        reqId: this.id,
+        method: this.req.method ?? '',
+        route: this.route,
+        status,
+        key: this.principal?.name,
+        ms: Math.round(ms * 100) / 100,
+      });
     }
   }
 
@@ -409,7 +406,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
    * skips Express's router: the same Exchange/gate/getSecret steps as the Express route above,
    * without walking the middleware stack. Every other request goes through Express.
    */
-  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+  return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
     if (req.method === 'GET' && url.startsWith('/secrets?')) {
       const ctx = gate(new Exchange(req, res, '/secrets'));
@@ -417,9 +414,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
       return;
     }
     app(req, res);
-  }) as GatewayHandler;
-  handler.express = app;
-  return handler;
+  };
 }
 
 /** No body, or an empty one (body-parser turns an empty body into `{}`). */

@@ -1,10 +1,10 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
  * JSON lines on stdout. The gateway never passes a value or a header to the logger; the redaction
  * list is a second fence in case a request object ever reaches it.
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -22,6 +22,62 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
+    destination ?? new LineBatcher(pino.destination({ fd: 1, sync: true })),
   );
+}
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+const batchers = new Set<LineBatcher>();
+function drainAllOnExit(): void {
+  for (const batcher of batchers) batcher.drainSync();
+}
+
+/**
+ * Hands log lines to the destination once per turn of the event loop, joined into one string.
+ * SonicBoom measures the byte length of its whole pending buffer on every write; under load (one
+ * access line per request, lines piling up while a write is in flight) that cost about 15 us a
+ * line here, more than the rest of a cached GET. Lines still waiting are written on exit.
+ */
+export class LineBatcher implements DestinationStream {
+  #lines: string[] = [];
+  #scheduled = false;
+
+  constructor(readonly destination: SonicBoom) {
+    if (batchers.size === 0) process.once('exit', drainAllOnExit);
+    batchers.add(this);
+  }
+
+  /** Synchronously, at exit: pending lines are handed on and written. */
+  drainSync(): void {
+    this.#drain();
+    try {
+      this.destination.flushSync();
+    } catch {
+      // Best effort: the stream may already be closed or mid-write.
+    }
+  }
+
+  write(line: string): boolean {
+    this.#lines.push(line);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#drain);
+    }
+    return true;
+  }
+
+  /** Called by `logger.flush()` (shutdown): pending lines are handed on, then flushed. */
+  flush(callback?: (error?: Error) => void): void {
+    this.#drain();
+    this.destination.flush(callback);
+  }
+
+  readonly #drain = (): void => {
+    this.#scheduled = false;
+    if (this.#lines.length === 0) return;
+    const text = this.#lines.join('');
+    this.#lines = [];
+    this.destination.write(text);
+  };
 }

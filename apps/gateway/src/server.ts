@@ -10,7 +10,7 @@ import { AuditLog } from './audit.ts';
 import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
 import { createBackend, type Env } from './backends.ts';
 import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
-import { createExpressServer } from './http-server.ts';
+import { createHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
 
@@ -95,7 +95,7 @@ export async function startGateway(
     isAccepting: () => accepting,
   });
 
-  const server = createExpressServer(handler, tlsOptions(config));
+  const server = createHttpServer(handler, tlsOptions(config));
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
