@@ -32,6 +32,8 @@ interface Entry {
   expiresAt: number;
   staleUntil: number;
   bytes: number;
+  /** Insertion number of its place in the recency order. */
+  seq: number;
 }
 
 export interface CacheLookup {
@@ -62,6 +64,8 @@ export class ReadCache {
   readonly #active = new Set<number>();
   readonly #inflight = new Map<string, Promise<StoredSecret | null>>();
   #bytes = 0;
+  /** Bumped by every insertion into the recency order. */
+  #seq = 0;
 
   constructor(options: CacheOptions) {
     this.ttlMs = options.ttlMs;
@@ -103,9 +107,14 @@ export class ReadCache {
       this.#remove(key, entry);
       return undefined;
     }
-    // Refresh recency: Map iteration order is insertion order, so re-insert.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    // Refresh recency (Map iteration order is insertion order) only for entries in the older half:
+    // a hot key is moved once per size/2 insertions, not on every hit, and eviction still takes
+    // entries that were not read since the newer half was filled.
+    if (this.#seq - entry.seq >= this.#entries.size >> 1) {
+      this.#entries.delete(key);
+      entry.seq = ++this.#seq;
+      this.#entries.set(key, entry);
+    }
     return { found: entry.found, fresh: now < entry.expiresAt, servableStale: now < entry.staleUntil };
   }
 
@@ -126,6 +135,7 @@ export class ReadCache {
       expiresAt,
       staleUntil: found === null ? expiresAt : expiresAt + this.staleIfErrorMs,
       bytes,
+      seq: ++this.#seq,
     };
     this.#entries.set(key, entry);
     this.#bytes += bytes;

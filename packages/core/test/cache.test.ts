@@ -195,6 +195,27 @@ describe('read cache', () => {
     expect(t.adapter.reads).toBe(before + 1);
   });
 
+  it('a key read regularly survives while many others pass through a full cache', async () => {
+    const t = setup({ maxEntries: 100 });
+    await t.service.put(`${P}hot`, 'hot');
+    await t.service.get(`${P}hot`);
+    for (let n = 0; n < 300; n++) {
+      await t.service.put(`${P}c${n}`, 'v');
+      await t.service.get(`${P}c${n}`);
+      // Read far less often than once per insertion: recency is refreshed only in the older half.
+      if (n % 20 === 0) {
+        const before = t.adapter.reads;
+        expect((await t.service.get(`${P}hot`)).cache).toBe('hit');
+        expect(t.adapter.reads).toBe(before);
+      }
+    }
+    expect(t.service.cache?.size).toBe(100);
+    // The oldest of the cold keys went first.
+    const before = t.adapter.reads;
+    await t.service.get(`${P}c0`);
+    expect(t.adapter.reads).toBe(before + 1);
+  });
+
   it('holds at most maxBytes of values and never caches a value larger than the bound', async () => {
     const t = setup({ maxBytes: 10_000 });
     await t.service.put(`${P}big`, 'x'.repeat(6000));
