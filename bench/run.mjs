@@ -5,7 +5,15 @@
 // table and writes bench/results/<time>.json. Numbers, not tests: nothing here passes or fails.
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,27 +60,28 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Starts a server process and waits for its "listening" JSON line (or a fixed port to answer). */
+/**
+ * Starts a server process and waits for /healthz to answer. Its output (the gateway's JSON logs, an
+ * access line per request) goes to a file, as in production: a pipe would make this runner read
+ * every line on the cores it is measuring.
+ */
 async function startServer(label, command, env, url) {
   const [bin, argv] = pin(0, command);
-  const child = spawn(bin, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    if (out.length < 100_000) out += d;
-  });
-  child.stderr.on('data', (d) => {
-    if (out.length < 100_000) out += d;
-  });
+  const logFile = join(RESULTS, '.cache', `${label.replace(/[^a-z0-9]+/gi, '-')}.log`);
+  const fd = openSync(logFile, 'w');
+  const child = spawn(bin, argv, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const output = () => readFileSync(logFile, 'utf8').slice(0, 4000);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${label} exited: ${out}`);
+    if (child.exitCode !== null) throw new Error(`${label} exited: ${output()}`);
     try {
       const res = await fetch(`${url}/healthz`);
       if (res.status < 500) return child;
     } catch {}
     await sleep(200);
   }
-  throw new Error(`${label} did not start: ${out}`);
+  throw new Error(`${label} did not start: ${output()}`);
 }
 
 function peakRss(pid) {
@@ -139,7 +148,7 @@ async function main() {
   const loadAtStart = loadavg();
   const results = [];
   const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
-  const ports = { bare: 19101, gw: 19102, big: 19103, em: 19104, gwEm: 19105 };
+  const ports = { bare: 19101, gw: 19102, big: 19103, em: 19104, gwEm: 19105, gwNoCache: 19106 };
   const record = (name, label, r, rss) => {
     results.push({ name, label, ...r, rssBytes: rss });
     console.error(
@@ -170,7 +179,9 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
     child.kill();
   }
 
-  // (b) the gateway as shipped (auth, encryption, logs to a file, metrics) on the embedded store, one hot key.
+  // (b) the gateway as shipped (auth, encryption, logs to a file, metrics, read cache) on the
+  // embedded store, one hot key; (b-nocache) the same with the cache off: every GET reads SQLite
+  // and decrypts.
   const masterKey = randomBytes(32).toString('base64');
   const gwEnv = (port, extra = {}) => ({
     PORT: String(port),
@@ -180,13 +191,35 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
     SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-bench-')),
     ...extra,
   });
+  const hotValue = `value-hot-${'x'.repeat(24)}`;
+  {
+    const env = gwEnv(ports.gwNoCache, { SGW_CACHE: 'off' });
+    const child = await startServer(
+      'gateway (no cache)',
+      ['node', gatewayBin],
+      env,
+      `http://127.0.0.1:${ports.gwNoCache}`,
+    );
+    await fetch(`http://127.0.0.1:${ports.gwNoCache}/secrets`, {
+      method: 'PUT',
+      headers: { 'X-API-Key': KEY },
+      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: hotValue }),
+    });
+    record(
+      'b-nocache',
+      'same, read cache off (SQLite + AES every GET)',
+      load(`http://127.0.0.1:${ports.gwNoCache}/secrets?path=tfy-secret/bench/hot`),
+      peakRss(child.pid),
+    );
+    child.kill();
+  }
   {
     const env = gwEnv(ports.gw);
     const child = await startServer('gateway', ['node', gatewayBin], env, `http://127.0.0.1:${ports.gw}`);
     await fetch(`http://127.0.0.1:${ports.gw}/secrets`, {
       method: 'PUT',
       headers: { 'X-API-Key': KEY },
-      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: `value-hot-${'x'.repeat(24)}` }),
+      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: hotValue }),
     });
     record(
       'b',
@@ -239,17 +272,6 @@ end`,
       );
       writeFileSync(keyFile, key);
     }
-    const env = gwEnv(ports.big, {
-      SGW_MASTER_KEY: readFileSync(keyFile, 'utf8'),
-      SGW_SQLITE_FILE: join(cacheDir, 'secrets.db'),
-    });
-    const child = await startServer(
-      'gateway (1M)',
-      ['node', gatewayBin],
-      env,
-      `http://127.0.0.1:${ports.big}`,
-    );
-    await sleep(3000); // let the background prefetch warm the page cache, as it does after any start
     const randomScript = wrkScript(
       'random',
       `math.randomseed(os.time())
@@ -257,19 +279,39 @@ request = function()
   return wrk.format("GET", "/secrets?path=tfy-secret/bench/k" .. math.random(0, ${SECRETS - 1}), { ["X-API-Key"] = "${KEY}" })
 end`,
     );
-    record(
-      'c',
-      `gateway GET, ${SECRETS.toLocaleString('en')} secrets, random keys`,
-      load(`http://127.0.0.1:${ports.big}`, { script: randomScript, header: false }),
-      peakRss(child.pid),
-    );
-    record(
-      'c-hot',
-      `same store, one hot key (for the 0.8x target)`,
-      load(`http://127.0.0.1:${ports.big}/secrets?path=tfy-secret/bench/k1`),
-      peakRss(child.pid),
-    );
-    child.kill();
+    // As shipped (random keys miss the read cache, the hot key hits it), then the store alone with
+    // the cache off: the random/hot ratio of the store is what the 0.8x target is about.
+    for (const [suffix, extra, what] of [
+      ['', {}, ''],
+      ['-store', { SGW_CACHE: 'off' }, ', cache off'],
+    ]) {
+      const env = gwEnv(ports.big, {
+        SGW_MASTER_KEY: readFileSync(keyFile, 'utf8'),
+        SGW_SQLITE_FILE: join(cacheDir, 'secrets.db'),
+        ...extra,
+      });
+      const child = await startServer(
+        `gateway (1M${suffix})`,
+        ['node', gatewayBin],
+        env,
+        `http://127.0.0.1:${ports.big}`,
+      );
+      await sleep(3000); // let the background prefetch warm the page cache, as it does after any start
+      record(
+        `c${suffix}`,
+        `GET, ${SECRETS.toLocaleString('en')} secrets, random keys${what}`,
+        load(`http://127.0.0.1:${ports.big}`, { script: randomScript, header: false }),
+        peakRss(child.pid),
+      );
+      record(
+        `c${suffix}-hot`,
+        `same store, one hot key${what}`,
+        load(`http://127.0.0.1:${ports.big}/secrets?path=tfy-secret/bench/k1`),
+        peakRss(child.pid),
+      );
+      child.kill();
+      await sleep(300);
+    }
   }
 
   // (e) in front of the Vault emulator with 20 ms added to every call, cache on (and off, to compare).
@@ -320,8 +362,11 @@ end`,
   }
 
   const ceiling = results.find((r) => r.name === 'a')?.rps || 1;
-  const hot = results.find((r) => r.name === 'c-hot')?.rps || 1;
-  const rows = results.map((r) => ({ ...r, ratio: r.rps / ceiling }));
+  const rps = (name) => results.find((r) => r.name === name)?.rps ?? Number.NaN;
+  const ORDER = ['a', 'b', 'b-nocache', 'd', 'c', 'c-hot', 'c-store', 'c-store-hot', 'e', 'e-nocache'];
+  const rows = results
+    .map((r) => ({ ...r, ratio: r.rps / ceiling }))
+    .sort((x, y) => ORDER.indexOf(x.name) - ORDER.indexOf(y.name));
   const out = {
     command: `pnpm bench ${args.join(' ')}`.trim(),
     tool: TOOL,
@@ -334,7 +379,8 @@ end`,
     cpuModel: cpus()[0]?.model,
     memoryBytes: totalmem(),
     started,
-    randomVsHot: results.find((r) => r.name === 'c')?.rps / hot,
+    randomVsHot: rps('c') / rps('c-hot'),
+    storeRandomVsHot: rps('c-store') / rps('c-store-hot'),
     results: rows,
   };
   const file = join(RESULTS, `${started.replace(/[:.]/g, '-')}.json`);
@@ -345,11 +391,11 @@ end`,
     `\n${out.command} | ${TOOL}, ${CONNECTIONS} connections, ${DURATION}s each${PIN ? ', server on core 0, load on core 1' : ''} | node ${process.version}`,
   );
   console.log(
-    `${pad('', 6)}${pad('scenario', 52)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('vs (a)', 8)}${pad('RSS MB', 8)}errors`,
+    `${pad('', 14)}${pad('scenario', 46)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('vs (a)', 8)}${pad('RSS MB', 8)}errors`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(`(${r.name})`, 12).slice(0, 12)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
+      `${pad(`(${r.name})`, 14)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
     );
   }
   console.log(
@@ -360,7 +406,9 @@ end`,
     console.log(
       `!!! errors in ${bad.map((r) => `(${r.name})`).join(' ')}: see the raw wrk output in the JSON`,
     );
-  console.log(`random/hot over the large store: ${out.randomVsHot.toFixed(2)}x; results: ${file}`);
+  console.log(
+    `random/hot over the large store: ${out.storeRandomVsHot.toFixed(2)}x with the cache off (the store), ${out.randomVsHot.toFixed(2)}x as shipped (hot key cached); results: ${file}`,
+  );
 }
 
 main().catch((error) => {

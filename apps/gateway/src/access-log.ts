@@ -33,9 +33,12 @@ export function accessLog(logger: Logger): ((entry: AccessEntry) => void) | unde
       lastMs = now;
       lastTime = time();
     }
-    const key = e.key === undefined ? '' : `,"key":${JSON.stringify(e.key)}`;
+    // Quoted as they are: request ids match [A-Za-z0-9._:-] (or are UUIDs), methods are tokens
+    // Node's parser accepted, routes come from a fixed set and key names match [A-Za-z0-9_.-]
+    // (config.ts): none can hold a quote, a backslash or a control character.
+    const key = e.key === undefined ? '' : `,"key":"${e.key}"`;
     stream.write(
-      `${head}${lastTime}${bindings},"reqId":${JSON.stringify(e.reqId)},"method":${JSON.stringify(e.method)},"route":${JSON.stringify(e.route)},"status":${e.status}${key},"ms":${e.ms},"msg":"request"}\n`,
+      `${head}${lastTime}${bindings},"reqId":"${e.reqId}","method":"${e.method}","route":"${e.route}","status":${e.status}${key},"ms":${e.ms},"msg":"request"}\n`,
     );
   };
 }

@@ -254,10 +254,12 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
   return { ...config, bodyLimitBytes };
 }
 
-/** Backends where a network round trip and a rate limit sit behind every read. */
-const REMOTE_BACKENDS = new Set(['vault', 'aws', 'gcp', 'azure']);
-
-/** `auto`: on for remote backends, off for the embedded store (a local read is as cheap as a cache hit). */
+/**
+ * `auto`: on for every durable backend, off for `memory` (a cache in front of a Map is a second Map).
+ * Remote backends need it for round trips and rate limits; on the embedded store a hit skips the
+ * SQLite read and the AES-GCM decryption, which measured as more than half the CPU of a GET
+ * (docs/benchmarks.md).
+ */
 export function cacheEnabled(config: GatewayConfig): boolean {
-  return config.cache.mode === 'on' || (config.cache.mode === 'auto' && REMOTE_BACKENDS.has(config.backend));
+  return config.cache.mode === 'on' || (config.cache.mode === 'auto' && config.backend !== 'memory');
 }

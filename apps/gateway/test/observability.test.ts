@@ -89,6 +89,9 @@ describe('access log', () => {
   it('unauthenticated requests are logged without a key; unknown routes as "other"', async () => {
     await fetch(`${gw.url}/secrets?path=tfy-secret/obs/a`, { headers: { 'X-Request-Id': 'no-key-1' } });
     await fetch(`${gw.url}/nothing-here?x=1`, { headers: { 'X-Request-Id': 'other-1' } });
+    // A request id that could break the line is replaced; every line still parses (accessLines).
+    const odd = await fetch(`${gw.url}/healthz`, { headers: { 'X-Request-Id': 'a"b\\c' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((r) => setImmediate(r));
     const unauth = accessLines().find((l) => l.reqId === 'no-key-1');
     expect(unauth).toMatchObject({ status: 401, route: '/secrets' });

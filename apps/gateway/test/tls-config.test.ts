@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth.ts';
-import { loadConfig } from '../src/config.ts';
+import { cacheEnabled, loadConfig } from '../src/config.ts';
 import { checkNoValueInLogs, secretValue, startTestGateway } from './helpers.ts';
 
 checkNoValueInLogs();
@@ -189,6 +189,15 @@ describe('TLS', () => {
 
 describe('configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sgw-config-'));
+
+  it('the read cache is on by default for every durable backend, off for memory, and obeys SGW_CACHE', () => {
+    for (const backend of ['sqlite', 'vault', 'aws', 'gcp', 'azure']) {
+      expect(cacheEnabled(loadConfig({ SGW_BACKEND: backend }))).toBe(true);
+      expect(cacheEnabled(loadConfig({ SGW_BACKEND: backend, SGW_CACHE: 'off' }))).toBe(false);
+    }
+    expect(cacheEnabled(loadConfig({ SGW_BACKEND: 'memory' }))).toBe(false);
+    expect(cacheEnabled(loadConfig({ SGW_BACKEND: 'memory', SGW_CACHE: 'on' }))).toBe(true);
+  });
 
   it('environment variables override the file', () => {
     const config = loadConfig(
