@@ -132,14 +132,17 @@ export class AwsAdapter implements BackendAdapter {
       }
       // The name is scheduled for deletion. Inside a recovery window it can be restored; after a
       // force delete AWS is still removing it, asynchronously: wait and retry within the deadline.
+      // DescribeSecret may already answer "not found" while CreateSecret still refuses the name, so
+      // that answer waits too (the sleep ends with the operation's deadline or abort).
       const raw = await aws.describe(name, signal);
-      if (!raw) continue; // gone just now: the name is free
-      if (raw.DeletedDate === undefined)
-        throw new VersionConflictError('AWS create: another writer re-created this secret first');
-      if (restorable) {
-        const revived = await restoreGeneration(aws, name, raw, value, signal);
-        if (revived !== undefined) return revived;
-        restorable = false;
+      if (raw) {
+        if (raw.DeletedDate === undefined)
+          throw new VersionConflictError('AWS create: another writer re-created this secret first');
+        if (restorable) {
+          const revived = await restoreGeneration(aws, name, raw, value, signal);
+          if (revived !== undefined) return revived;
+          restorable = false;
+        }
       }
       await sleep(Math.min(1000, 25 * 2 ** attempt), signal);
     }

@@ -11,9 +11,10 @@ import { base32 } from '@secret-gateway/core';
  * A generation (tag `sgw-generation`) starts when a secret is created and again at every delete-all;
  * versions of other generations are never served, which is how old values stay hidden after a
  * recovery-window delete is followed by a restore. Deleted versions are tombstoned in tags
- * (`sgw-deleted`, `sgw-deleted-1`, ...), each value `<generation>:<ranges>` with ranges like
- * `1-3.7` (only characters AWS allows in tags), so AWS may keep a deleted version's value but the
- * gateway never serves it again, and its number is never handed out again.
+ * (`sgw-deleted`, `sgw-deleted-1`, ...), values `<generation>:<ranges>` with ranges like `1-3.7`
+ * (only characters AWS allows in tags) and a chunk count in the first (tombstoneTags), so AWS may
+ * keep a deleted version's value but the gateway never serves it again, and its number is never
+ * handed out again.
  */
 const TOKEN = /^sgw-([a-z2-7]{10})-v(\d{16})$/;
 export const GENERATION_TAG = 'sgw-generation';
@@ -56,19 +57,49 @@ export function decodeRanges(text: string): Set<number> {
   return out;
 }
 
-/** Tombstones of one generation as tags, split over as many 256-character values as they need. */
+/**
+ * Tombstones of one generation as tags of at most 256 characters: `sgw-deleted` holds
+ * `<generation>:n<count>.<ranges>`, `sgw-deleted-1`, ... hold `<generation>:<ranges>`. Chunks are
+ * cut between ranges, never inside a number, and each but the last ends with `.`, so a replica still
+ * on the decoder that concatenates chunks reads them right too while none is left over. TagResource
+ * only sets the keys it is given: chunks a longer encoding wrote stay behind, and the count tells the
+ * decoder to ignore them (no UntagResource, so no IAM permission more).
+ */
 export function tombstoneTags(generation: string, deleted: Iterable<number>): Tag[] {
-  const text = encodeRanges(deleted);
+  const parts = encodeRanges(deleted).split('.').filter(Boolean);
   const room = TAG_VALUE_MAX - generation.length - 1;
-  const tags: Tag[] = [];
-  for (let i = 0; i === 0 || i * room < text.length; i++) {
-    const chunk = text.slice(i * room, (i + 1) * room);
-    tags.push({ Key: i === 0 ? DELETED_TAG : `${DELETED_TAG}-${i}`, Value: `${generation}:${chunk}` });
+  // The header's length depends on the count it holds: grow the room kept for it until it fits.
+  for (let digits = 1; ; digits++) {
+    const chunks = splitParts(parts, room, room - `n${'9'.repeat(digits)}.`.length);
+    if (String(chunks.length).length > digits) continue;
+    return chunks.map((chunk, i) => ({
+      Key: i === 0 ? DELETED_TAG : `${DELETED_TAG}-${i}`,
+      Value: `${generation}:${i === 0 ? `n${chunks.length}.` : ''}${chunk}${i < chunks.length - 1 ? '.' : ''}`,
+    }));
   }
-  return tags;
 }
 
-/** The tombstones of `generation`; chunks left over from another generation are ignored. */
+/** Ranges packed greedily: a chunk, with the `.` that may end it, fits in `room` (`first` for the first). */
+function splitParts(parts: string[], room: number, first: number): string[] {
+  const chunks: string[] = [''];
+  for (const part of parts) {
+    const last = chunks.length - 1;
+    const current = chunks[last] as string;
+    // + 2: the `.` before the part, and the one that ends the chunk if another follows.
+    if (current && current.length + part.length + 2 > (last === 0 ? first : room)) chunks.push(part);
+    else chunks[last] = current ? `${current}.${part}` : part;
+  }
+  return chunks;
+}
+
+const HEADER = /^n(\d{1,3})(?:\.|$)/;
+
+/**
+ * The tombstones of `generation`; chunks left over from another generation are ignored, and so are
+ * chunks beyond the count in the first one. Tags written before the count existed (ranges cut at
+ * fixed offsets: every chunk but the last is full) are concatenated up to the first chunk that is
+ * not full, since any chunk after it was left by a longer encoding.
+ */
 export function tombstonesFrom(generation: string, tags: Tag[] | undefined): Set<number> {
   const chunks = new Map<number, string>();
   for (const t of tags ?? []) {
@@ -76,8 +107,20 @@ export function tombstonesFrom(generation: string, tags: Tag[] | undefined): Set
     if (m && t.Value?.startsWith(`${generation}:`))
       chunks.set(Number(m[1]), t.Value.slice(generation.length + 1));
   }
-  let text = '';
-  for (let i = 0; chunks.has(i); i++) text += chunks.get(i);
+  const first = chunks.get(0);
+  if (first === undefined) return new Set();
+  const header = HEADER.exec(first);
+  if (header) {
+    const out = decodeRanges(first.slice(header[0].length));
+    for (let i = 1; i < Number(header[1]); i++) for (const n of decodeRanges(chunks.get(i) ?? '')) out.add(n);
+    return out;
+  }
+  const full = TAG_VALUE_MAX - generation.length - 1;
+  let text = first;
+  for (let i = 1, previous = first; previous.length >= full && chunks.has(i); i++) {
+    previous = chunks.get(i) as string;
+    text += previous;
+  }
   return decodeRanges(text);
 }
 

@@ -61,14 +61,14 @@ describe('what the AWS adapter stores', () => {
     for (const v of ['one', 'two', 'three']) await a.write(path, v);
     expect(await a.deleteVersion(path, 3)).toBe(true);
     const generation = generationOf(path);
-    expect(secretOf(emu, path)?.tags.get('sgw-deleted')).toBe(`${generation}:3`);
+    expect(secretOf(emu, path)?.tags.get('sgw-deleted')).toBe(`${generation}:n1.3`);
     expect(labels(path)).toEqual({ 1: [], 2: ['AWSCURRENT'], 3: [] });
     // AWS still holds the value by id; the tombstone is what keeps the gateway from serving it.
     expect(secretOf(emu, path)?.versions.get(versionToken(generation, 3))?.value).toBe('three');
     expect(await a.read(path, 3)).toBeNull();
     // A middle version: only the tombstone changes.
     expect(await a.deleteVersion(path, 1)).toBe(true);
-    expect(secretOf(emu, path)?.tags.get('sgw-deleted')).toBe(`${generation}:1.3`);
+    expect(secretOf(emu, path)?.tags.get('sgw-deleted')).toBe(`${generation}:n1.1.3`);
     expect(labels(path)).toEqual({ 1: [], 2: ['AWSCURRENT'], 3: [] });
   });
 
@@ -112,6 +112,35 @@ describe('what the AWS adapter stores', () => {
     expect(await a.write(path, 'new')).toBe(1);
     expect(secretOf(emu, path)?.versions.size).toBe(1);
     expect(secretOf(emu, path)?.purgeAt).toBeUndefined();
+  });
+
+  it('force: while AWS no longer describes the secret but still holds its name, the write backs off', async () => {
+    // Real AWS can answer so while it deletes asynchronously; this emulator keeps the name for an hour.
+    const own = await startAwsEmulator({ hideForceDeleted: true, forceDeleteDelayMs: 3_600_000 });
+    try {
+      const a = adapterFor(own, 'force', 500);
+      const path = randomPath();
+      await a.write(path, 'old');
+      await a.deleteSecret(path);
+      const creates = () => own.state.requests.get('CreateSecret') ?? 0;
+      const before = creates();
+      await expect(a.write(path, 'new')).rejects.toMatchObject({
+        code: 'backend_unavailable',
+        reason: 'timeout',
+      });
+      // Waits of 25, 50, 100, 200 ms fit in the 500 ms deadline: five attempts at most, not one per
+      // round trip (a slower machine makes fewer, never more).
+      const attempts = creates() - before;
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(attempts).toBeLessThanOrEqual(6);
+      // AWS frees the name: the next write creates the secret again at version 1.
+      const secret = own.state.secrets.get(path);
+      if (secret) secret.purgeAt = Date.now();
+      expect(await a.write(path, 'new')).toBe(1);
+      expect(await a.read(path, undefined)).toEqual({ value: 'new', version: 1 });
+    } finally {
+      await own.stop();
+    }
   });
 
   it('a deletion made outside the gateway (console, recovery window) still hides the old versions', async () => {

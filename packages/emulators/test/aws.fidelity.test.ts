@@ -201,6 +201,30 @@ describe('AWS Secrets Manager emulator fidelity (AWS SDK v3)', () => {
     expect((await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v2' }))).Name).toBe(name);
   });
 
+  it('hideForceDeleted: a force-deleted secret is not found while its name is still refused', async () => {
+    const name = fresh();
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    emu.state.options.hideForceDeleted = true;
+    try {
+      await sm.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+      const creates = emu.state.requests.get('CreateSecret') ?? 0;
+      expect((await errorOf(sm.send(new DescribeSecretCommand({ SecretId: name }))))?.name).toBe(
+        'ResourceNotFoundException',
+      );
+      expect((await errorOf(sm.send(new RestoreSecretCommand({ SecretId: name }))))?.name).toBe(
+        'ResourceNotFoundException',
+      );
+      expect(
+        (await errorOf(sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v2' }))))?.message,
+      ).toContain('already scheduled for deletion');
+      expect(emu.state.requests.get('CreateSecret')).toBe(creates + 1);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v2' }))).Name).toBe(name);
+    } finally {
+      emu.state.options.hideForceDeleted = false;
+    }
+  });
+
   it('tags, descriptions and KMS key ids are kept; ListSecrets hides deleted secrets', async () => {
     const name = fresh();
     await sm.send(

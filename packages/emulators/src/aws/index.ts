@@ -15,6 +15,8 @@ export interface AwsEmulatorOptions {
   forceDeleteDelayMs?: number;
   /** Age after which unlabeled versions beyond 100 are dropped (AWS: 24 h, the default). */
   deprecatedVersionAgeMs?: number;
+  /** A force-deleted secret is not found while its name is still taken (AwsStateOptions). */
+  hideForceDeleted?: boolean;
 }
 
 export interface AwsEmulator extends EmulatorHandle {
@@ -173,6 +175,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     forceDeleteDelayMs: options.forceDeleteDelayMs ?? 200,
     defaultRecoveryWindowDays: options.recoveryWindowDays ?? 30,
     deprecatedVersionAgeMs: options.deprecatedVersionAgeMs ?? 86_400_000,
+    hideForceDeleted: options.hideForceDeleted ?? false,
   });
   const operationOf = (req: IncomingMessage) =>
     String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
@@ -184,6 +187,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     const name = operationOf(req);
     const op = OPS[name];
     if (!op) return awsError(res, 'UnknownOperationException', `Unknown operation ${name}`);
+    state.requests.set(name, (state.requests.get(name) ?? 0) + 1);
     if (state.denied.has(name)) {
       return awsError(
         res,

@@ -45,6 +45,12 @@ export interface AwsStateOptions {
   defaultRecoveryWindowDays: number;
   /** Unlabeled versions beyond 100 are dropped once older than this (AWS: 24 h). */
   deprecatedVersionAgeMs: number;
+  /**
+   * A secret being force-deleted is already gone for every call (ResourceNotFoundException), while
+   * CreateSecret still refuses its name until `forceDeleteDelayMs` ends: AWS's deletion is
+   * asynchronous and can answer this way. Off: the secret stays visible with its DeletedDate.
+   */
+  hideForceDeleted?: boolean;
 }
 
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -62,6 +68,8 @@ export class AwsState {
   readonly secrets = new Map<string, AwsSecret>();
   /** Operations (e.g. `GetSecretValue`) answered with AccessDeniedException, as an IAM policy would. */
   readonly denied = new Set<string>();
+  /** Requests per known operation past fault injection (refused ones too), for tests. */
+  readonly requests = new Map<string, number>();
 
   constructor(public options: AwsStateOptions) {}
 
@@ -89,7 +97,8 @@ export class AwsState {
       secret = [...this.secrets.values()].find((s) => s.arn === id || s.arn.startsWith(`${id}-`));
     if (!secret && ARN_SUFFIX.test(id))
       secret = [...this.secrets.values()].find((s) => s.arn.endsWith(`:secret:${id}`));
-    if (!secret) throw new AwsError('ResourceNotFoundException', NOT_FOUND);
+    if (!secret || (secret.purgeAt !== undefined && this.options.hideForceDeleted))
+      throw new AwsError('ResourceNotFoundException', NOT_FOUND);
     if (secret.deletedDate !== undefined && !allowDeleted)
       throw new AwsError('InvalidRequestException', MARKED);
     return secret;
