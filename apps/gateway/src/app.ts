@@ -56,19 +56,20 @@ interface Ctx extends ResponseMeta {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTES = new Set(['/secrets', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 const NO_STORE = { 'Cache-Control': 'no-store' };
-/** Header sets made once: how the read cache answered, when there is one. */
-const CACHE_HEADERS: Record<CacheResult, Record<string, string>> = {
-  hit: { ...NO_STORE, 'X-Cache': 'hit' },
-  miss: { ...NO_STORE, 'X-Cache': 'miss' },
-  coalesced: { ...NO_STORE, 'X-Cache': 'coalesced' },
-  stale: { ...NO_STORE, 'X-Cache': 'stale' },
+/** Header lists made once: no store, and how the read cache answered when there is one. */
+const SECRET_HEADERS = ['Cache-Control', 'no-store'];
+const CACHE_HEADERS: Record<CacheResult, readonly string[]> = {
+  hit: [...SECRET_HEADERS, 'X-Cache', 'hit'],
+  miss: [...SECRET_HEADERS, 'X-Cache', 'miss'],
+  coalesced: [...SECRET_HEADERS, 'X-Cache', 'coalesced'],
+  stale: [...SECRET_HEADERS, 'X-Cache', 'stale'],
 };
 
 function secretOutcome(record: SecretRecord): Outcome {
   return {
     status: 200,
     body: { path: record.path, version: record.version, value: record.value },
-    headers: record.cache ? CACHE_HEADERS[record.cache] : NO_STORE,
+    headers: record.cache ? CACHE_HEADERS[record.cache] : SECRET_HEADERS,
   };
 }
 const METHOD_OPS: Record<string, Operation> = { GET: 'read', HEAD: 'read', PUT: 'write', DELETE: 'delete' };
@@ -422,6 +423,8 @@ export function createApp(deps: AppDeps): GatewayHandler {
  * decodes the same way (`+` is a space, `%XX` once) at about a quarter of querystring's cost.
  */
 export function readQuery(search: string): { path?: string | string[]; version?: string | string[] } {
+  // The common `path=...` alone, with nothing to decode, reads as itself.
+  if (search.startsWith('path=') && !/[&%+#=]/.test(search.slice(5))) return { path: search.slice(5) };
   const params = new URLSearchParams(search);
   return { path: single(params.getAll('path')), version: single(params.getAll('version')) };
 }

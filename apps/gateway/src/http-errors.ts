@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type ErrorCode, SecretGatewayError } from '@secret-gateway/core';
-import { writeJson } from './respond.ts';
+import { type Headers, writeJson } from './respond.ts';
 
 /** The one place a core error code becomes an HTTP status (contract.md §4). */
 const STATUS: Record<ErrorCode, number> = {
@@ -29,7 +29,7 @@ export interface ErrorBody {
 export interface Outcome {
   status: number;
   body: unknown;
-  headers?: Record<string, string>;
+  headers?: Headers;
   /** The error code, for audit lines and logs. */
   code?: string;
 }

@@ -24,12 +24,10 @@ export function metaOf(res: ServerResponse): ResponseMeta | undefined {
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Writes a JSON response. Every route answers through here, so all answers look the same. */
-export function writeJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers?: Record<string, string>,
-): void {
+/** Extra headers: an object, or a flat `[name, value, ...]` list made once for a hot path. */
+export type Headers = Readonly<Record<string, string>> | readonly string[];
+
+export function writeJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
   writeText(res, status, JSON_TYPE, JSON.stringify(body), headers);
 }
 
@@ -42,7 +40,7 @@ export function writeText(
   status: number,
   contentType: string,
   text: string,
-  headers?: Record<string, string>,
+  headers?: Headers,
 ): void {
   const meta = (res as Tracked)[META];
   const head: string[] = ['Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(text))];
@@ -51,7 +49,9 @@ export function writeText(
     // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets.
     if (meta.close) head.push('Connection', 'close');
   }
-  if (headers) for (const name in headers) head.push(name, headers[name] as string);
+  if (Array.isArray(headers)) for (const item of headers) head.push(item);
+  else if (headers)
+    for (const name in headers) head.push(name, (headers as Record<string, string>)[name] as string);
   res.writeHead(status, head);
   res.end(text);
   meta?.sent(status);

@@ -107,10 +107,10 @@ export class ReadCache {
       this.#remove(key, entry);
       return undefined;
     }
-    // Refresh recency (Map iteration order is insertion order) only for entries in the older half:
-    // a hot key is moved once per size/2 insertions, not on every hit, and eviction still takes
-    // entries that were not read since the newer half was filled.
-    if (this.#seq - entry.seq >= this.#entries.size >> 1) {
+    // Refresh recency (Map iteration order is insertion order) only for entries in the older half
+    // that are not already the newest: a hot key is moved at most once per size/2 insertions, not
+    // on every hit, and eviction still takes entries that were not read since the newer half filled.
+    if (entry.seq !== this.#seq && this.#seq - entry.seq >= this.#entries.size >> 1) {
       this.#entries.delete(key);
       entry.seq = ++this.#seq;
       this.#entries.set(key, entry);
