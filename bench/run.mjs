@@ -283,7 +283,7 @@ end`,
     // the cache off: the random/hot ratio of the store is what the 0.8x target is about.
     for (const [suffix, extra, what] of [
       ['', {}, ''],
-      ['-store', { SGW_CACHE: 'off' }, ', cache off'],
+      ['-store', { SGW_CACHE: 'off' }, ', no cache'],
     ]) {
       const env = gwEnv(ports.big, {
         SGW_MASTER_KEY: readFileSync(keyFile, 'utf8'),
