@@ -191,20 +191,23 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
     SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-bench-')),
     ...extra,
   });
-  const hotValue = `value-hot-${'x'.repeat(24)}`;
-  {
-    const env = gwEnv(ports.gwNoCache, { SGW_CACHE: 'off' });
+  /** A gateway on the embedded store holding one hot secret. */
+  const hotGateway = async (label, port, extra = {}) => {
     const child = await startServer(
-      'gateway (no cache)',
+      label,
       ['node', gatewayBin],
-      env,
-      `http://127.0.0.1:${ports.gwNoCache}`,
+      gwEnv(port, extra),
+      `http://127.0.0.1:${port}`,
     );
-    await fetch(`http://127.0.0.1:${ports.gwNoCache}/secrets`, {
+    await fetch(`http://127.0.0.1:${port}/secrets`, {
       method: 'PUT',
       headers: { 'X-API-Key': KEY },
-      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: hotValue }),
+      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: `value-hot-${'x'.repeat(24)}` }),
     });
+    return child;
+  };
+  {
+    const child = await hotGateway('gateway (no cache)', ports.gwNoCache, { SGW_CACHE: 'off' });
     record(
       'b-nocache',
       'same, read cache off (SQLite + AES every GET)',
@@ -214,13 +217,7 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
     child.kill();
   }
   {
-    const env = gwEnv(ports.gw);
-    const child = await startServer('gateway', ['node', gatewayBin], env, `http://127.0.0.1:${ports.gw}`);
-    await fetch(`http://127.0.0.1:${ports.gw}/secrets`, {
-      method: 'PUT',
-      headers: { 'X-API-Key': KEY },
-      body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: hotValue }),
-    });
+    const child = await hotGateway('gateway', ports.gw);
     record(
       'b',
       'gateway GET, embedded store, hot key',

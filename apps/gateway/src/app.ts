@@ -55,7 +55,6 @@ interface Ctx extends ResponseMeta {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ROUTES = new Set(['/secrets', '/healthz', '/readyz', '/metrics', '/openapi.json']);
-const NO_STORE = { 'Cache-Control': 'no-store' };
 /** Header lists made once: no store, and how the read cache answered when there is one. */
 const SECRET_HEADERS = ['Cache-Control', 'no-store'];
 const CACHE_HEADERS: Record<CacheResult, readonly string[]> = {
@@ -104,10 +103,11 @@ export function createApp(deps: AppDeps): GatewayHandler {
 
     sent(status: number): void {
       const ms = performance.now() - this.started;
-      metrics?.observeRequest(this.route, this.req.method ?? '', status, ms / 1000);
+      const method = this.req.method ?? '';
+      metrics?.observeRequest(this.route, method, status, ms / 1000);
       access?.({
         reqId: this.id,
-        method: this.req.method ?? '',
+        method,
         route: this.route,
         status,
         key: this.principal?.name,
@@ -278,7 +278,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
     let outcome: Outcome;
     try {
       await service.check();
-      outcome = { status: 200, body: { path, value: '' }, headers: NO_STORE };
+      outcome = { status: 200, body: { path, value: '' }, headers: SECRET_HEADERS };
     } catch (error) {
       outcome = thrownOutcome(error, 404);
     }

@@ -22,7 +22,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         censor: '[redacted]',
       },
     },
-    destination ?? new LineBatcher(pino.destination({ fd: 1, sync: true })),
+    destination ?? new LineBatcher(pino.destination({ fd: 1, sync: false })),
   );
 }
 

@@ -73,7 +73,7 @@ interface Series {
 /**
  * Metrics whose series are looked up by label values through nested maps and then updated in
  * place; the Prometheus text is built only when scraped. prom-client's labelled metrics validate
- * and hash the label set on every update, which cost about 3 us per request here.
+ * and hash the label set on every update, which cost about 7 us of CPU per request here (docs/benchmarks.md).
  * The objects follow prom-client's metric interface (`get`, `reset`), so its Registry serves them.
  */
 abstract class SeriesMetric<S extends Series> {

@@ -10,7 +10,7 @@ export interface ResponseMeta {
   sent(status: number): void;
 }
 
-export const META = Symbol('sgw.response');
+const META = Symbol('sgw.response');
 type Tracked = ServerResponse & { [META]?: ResponseMeta };
 
 export function attachMeta(res: ServerResponse, meta: ResponseMeta): void {
@@ -23,10 +23,10 @@ export function metaOf(res: ServerResponse): ResponseMeta | undefined {
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Writes a JSON response. Every route answers through here, so all answers look the same. */
 /** Extra headers: an object, or a flat `[name, value, ...]` list made once for a hot path. */
 export type Headers = Readonly<Record<string, string>> | readonly string[];
 
+/** Writes a JSON response. Every route answers through here, so all answers look the same. */
 export function writeJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
   writeText(res, status, JSON_TYPE, JSON.stringify(body), headers);
 }
