@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type CacheResult,
@@ -6,6 +6,7 @@ import {
   parseVersionText,
   type SecretRecord,
   type SecretService,
+  type StoredSecret,
 } from '@secret-gateway/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -23,7 +24,15 @@ import {
 } from './http-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
-import { attachMeta, JSON_TYPE, metaOf, type ResponseMeta, writeJson, writeText } from './respond.ts';
+import {
+  attachMeta,
+  JSON_TYPE,
+  metaOf,
+  PreparedJson,
+  type ResponseMeta,
+  writeJson,
+  writeText,
+} from './respond.ts';
 import { deleteBody, firstMessage, getQuery, putBody } from './schemas.ts';
 
 export interface AppDeps {
@@ -54,6 +63,20 @@ interface Ctx extends ResponseMeta {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Request ids for requests that bring none: UUID-shaped, the first four groups of a random UUID
+ * drawn once per process, then a counter from a random start. Unique across processes and
+ * restarts at a quarter of randomUUID's cost; they identify requests, they are not secrets.
+ */
+export function requestIds(): () => string {
+  const prefix = randomUUID().slice(0, 24);
+  let counter = randomInt(2 ** 48 - 1);
+  return () => {
+    counter = (counter + 1) % 2 ** 48;
+    return prefix + counter.toString(16).padStart(12, '0');
+  };
+}
 const ROUTES = new Set(['/secrets', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 /** Header lists made once: no store, and how the read cache answered when there is one. */
 const SECRET_HEADERS = ['Cache-Control', 'no-store'];
@@ -63,6 +86,21 @@ const CACHE_HEADERS: Record<CacheResult, readonly string[]> = {
   coalesced: [...SECRET_HEADERS, 'X-Cache', 'coalesced'],
   stale: [...SECRET_HEADERS, 'X-Cache', 'stale'],
 };
+
+/**
+ * Bodies of cache hits, made once per cache entry: the entry's own object is the key, so a body
+ * goes when its entry goes and a new version gets a new body.
+ */
+const hitBodies = new WeakMap<Readonly<StoredSecret>, PreparedJson>();
+
+function hitOutcome(path: string, found: Readonly<StoredSecret>): Outcome {
+  let body = hitBodies.get(found);
+  if (body === undefined) {
+    body = new PreparedJson(JSON.stringify({ path, version: found.version, value: found.value }));
+    hitBodies.set(found, body);
+  }
+  return { status: 200, body, headers: CACHE_HEADERS.hit };
+}
 
 function secretOutcome(record: SecretRecord): Outcome {
   return {
@@ -77,6 +115,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
   const { service, keys, logger, metrics, audit, limiter } = deps;
   let auditFailureLogged = false;
   const access = accessLog(logger);
+  const nextId = requestIds();
 
   /**
    * One object per request: it carries the request through the steps and, once the answer is
@@ -96,7 +135,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
       readonly route: string,
     ) {
       const incoming = req.headers['x-request-id'];
-      this.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      this.id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : nextId();
       this.close = deps.isAccepting !== undefined && !deps.isAccepting();
       attachMeta(res, this);
     }
@@ -200,7 +239,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
       );
       return undefined;
     }
-    const principal = keys.authenticate(req.headers[keys.headerName]);
+    const principal = keys.authenticate(req.headers[keys.headerName], req.socket);
     if (principal) {
       ctx.principal = principal;
       return ctx;
@@ -258,7 +297,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
     }
     // A fresh cache hit is answered synchronously: no promise, no microtask.
     const hit = service.peek(path, version);
-    if (hit) return finish(ctx, 'read', path, hit.version, secretOutcome(hit));
+    if (hit) return finish(ctx, 'read', path, hit.version, hitOutcome(path, hit));
     return readSecret(ctx, path, version);
   };
 

@@ -27,6 +27,8 @@ interface StoredKey extends Principal {
 export class KeyStore {
   readonly headerName: string;
   readonly #keys: StoredKey[];
+  /** Per connection, the last key that authenticated on it (see `authenticate`). */
+  readonly #lastOn = new WeakMap<object, { presented: string; principal: Principal }>();
 
   constructor(headerName: string, keys: KeyConfig[]) {
     if (keys.length === 0) throw new Error('at least one API key is needed');
@@ -43,13 +45,38 @@ export class KeyStore {
     return this.#keys.map((k) => k.name);
   }
 
-  authenticate(presented: string | string[] | undefined): Principal | undefined {
+  /**
+   * The principal a presented key belongs to, or undefined. With a `connection` (the socket), the
+   * last key that authenticated on it is remembered, so a keep-alive client is not hashed again
+   * on every request (the hash and comparisons were about 2 us of a 20 us cached GET). Only the
+   * same key matches it, compared in constant time, so a proxy that sends several clients down
+   * one connection does not let one learn another's key from timing. Failed keys are never
+   * remembered, and the memo goes with the connection.
+   */
+  authenticate(presented: string | string[] | undefined, connection?: object): Principal | undefined {
     if (typeof presented !== 'string') return undefined;
+    const last = connection === undefined ? undefined : this.#lastOn.get(connection);
+    if (last !== undefined && sameText(presented, last.presented)) return last.principal;
     const digest = sha256Hex(presented);
     let found: StoredKey | undefined;
     for (const key of this.#keys) if (sameDigest(digest, key.digest) && !found) found = key;
+    if (found !== undefined && connection !== undefined) {
+      this.#lastOn.set(connection, { presented, principal: found });
+    }
     return found;
   }
+}
+
+/**
+ * Equality of a presented text with a known one (not empty), in time that depends only on the
+ * presented text's length: every character is compared, whatever differs first.
+ */
+export function sameText(presented: string, known: string): boolean {
+  let diff = presented.length ^ known.length;
+  for (let i = 0; i < presented.length; i++) {
+    diff |= presented.charCodeAt(i) ^ known.charCodeAt(i % known.length);
+  }
+  return diff === 0;
 }
 
 /**

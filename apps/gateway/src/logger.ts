@@ -22,7 +22,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         censor: '[redacted]',
       },
     },
-    destination ?? new LineBatcher(pino.destination({ fd: 1, sync: false })),
+    // Synchronous writes, as pino's own default: with one write per event-loop turn (LineBatcher)
+    // they cost little, while asynchronous ones went through libuv's thread pool and cost a thread
+    // wake-up each (measured: 0.14 context switches per cached GET, 0.02 with sync writes).
+    destination ?? new LineBatcher(pino.destination({ fd: 1, sync: true })),
   );
 }
 

@@ -26,9 +26,18 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
 /** Extra headers: an object, or a flat `[name, value, ...]` list made once for a hot path. */
 export type Headers = Readonly<Record<string, string>> | readonly string[];
 
+/** A JSON body serialised once, with its byte length, for an answer sent many times. */
+export class PreparedJson {
+  readonly length: string;
+  constructor(readonly text: string) {
+    this.length = String(Buffer.byteLength(text));
+  }
+}
+
 /** Writes a JSON response. Every route answers through here, so all answers look the same. */
 export function writeJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
-  writeText(res, status, JSON_TYPE, JSON.stringify(body), headers);
+  if (body instanceof PreparedJson) writeText(res, status, JSON_TYPE, body.text, headers, body.length);
+  else writeText(res, status, JSON_TYPE, JSON.stringify(body), headers);
 }
 
 /**
@@ -41,9 +50,10 @@ export function writeText(
   contentType: string,
   text: string,
   headers?: Headers,
+  length = String(Buffer.byteLength(text)),
 ): void {
   const meta = (res as Tracked)[META];
-  const head: string[] = ['Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(text))];
+  const head: string[] = ['Content-Type', contentType, 'Content-Length', length];
   if (meta) {
     head.push('X-Request-Id', meta.id);
     // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets.

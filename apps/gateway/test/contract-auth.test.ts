@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sameDigest, sha256Hex } from '../src/auth.ts';
+import { sameDigest, sameText, sha256Hex } from '../src/auth.ts';
 import { checkNoValueInLogs, errorOf, secretValue, startTestGateway, type TestGateway } from './helpers.ts';
 
 // contract.md §1: every request under /secrets carries the auth header; a missing or wrong one gets
@@ -100,5 +101,20 @@ describe('sameDigest', () => {
     }
     expect(sameDigest(d.slice(0, 63), d)).toBe(false);
     expect(sameDigest(`${d}0`, d)).toBe(false);
+  });
+});
+
+describe('sameText', () => {
+  it('is true exactly when the presented text equals the known one', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), (presented, known) => {
+        expect(sameText(presented, known)).toBe(presented === known);
+        expect(sameText(known, known)).toBe(true);
+      }),
+    );
+    const key = 'admin-key-0123456789abcdef';
+    for (const other of [`${key}x`, key.slice(0, -1), `x${key.slice(1)}`, key.repeat(2), '']) {
+      expect(sameText(other, key)).toBe(false);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestIds } from '../src/app.ts';
 import { createLogger, LineBatcher } from '../src/logger.ts';
 import { GatewayMetrics } from '../src/metrics.ts';
 import { type RunningGateway, startGateway } from '../src/server.ts';
@@ -124,6 +125,22 @@ describe('access log', () => {
     await fetch(`${gw2.url}/secrets?path=tfy-secret/obs/none`, { headers });
     await gw2.shutdown();
     expect(quiet.join('')).not.toContain('"msg":"request"');
+  });
+});
+
+describe('generated request ids', () => {
+  it('are UUID-shaped, distinct within a process and between processes', () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const first = requestIds();
+    const second = requestIds();
+    const ids = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const id = first();
+      expect(id).toMatch(UUID);
+      ids.add(id);
+      ids.add(second());
+    }
+    expect(ids.size).toBe(20_000);
   });
 });
 

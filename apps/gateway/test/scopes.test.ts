@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth.ts';
 import { loadConfig } from '../src/config.ts';
@@ -182,5 +183,47 @@ describe('keys in configuration', () => {
     expect(config.auth.keys).toEqual([
       { name: 'env', key: 'e'.repeat(20), operations: ['read', 'write', 'delete'] },
     ]);
+  });
+});
+
+describe('several keys on one keep-alive connection', () => {
+  /** GET requests down a single socket, one after another; each answer says whether the socket was reused. */
+  async function onOneSocket(target: TestGateway, keys: string[]): Promise<Array<[number, boolean]>> {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const answers: Array<[number, boolean]> = [];
+    try {
+      for (const key of keys) {
+        answers.push(
+          await new Promise((resolve, reject) => {
+            const req = request(`${target.url}/secrets?path=${IN}`, { agent, headers: { 'X-API-Key': key } });
+            req.on('response', (res) => {
+              res.resume();
+              res.on('end', () => resolve([res.statusCode ?? 0, req.reusedSocket]));
+            });
+            req.on('error', reject);
+            req.end();
+          }),
+        );
+      }
+    } finally {
+      agent.destroy();
+    }
+    return answers;
+  }
+
+  it('each request is judged by the key it carries, not by the one before it on the connection', async () => {
+    expect((await as(gw, KEYS.admin).write(IN)).status).toBe(200);
+    const sequence = [
+      KEYS.admin,
+      KEYS.writer,
+      `${KEYS.admin}x`,
+      KEYS.admin.slice(0, -1),
+      KEYS.reader,
+      KEYS.admin,
+    ];
+    const answers = await onOneSocket(gw, sequence);
+    // admin reads, writer may not read (403), near-misses of the admin key are refused (401).
+    expect(answers.map(([status]) => status)).toEqual([200, 403, 401, 401, 200, 200]);
+    expect(answers.slice(1).every(([, reused]) => reused)).toBe(true);
   });
 });

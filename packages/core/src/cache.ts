@@ -107,15 +107,32 @@ export class ReadCache {
       this.#remove(key, entry);
       return undefined;
     }
-    // Refresh recency (Map iteration order is insertion order) only for entries in the older half
-    // that are not already the newest: a hot key is moved at most once per size/2 insertions, not
-    // on every hit, and eviction still takes entries that were not read since the newer half filled.
+    this.#touch(key, entry);
+    return { found: entry.found, fresh: now < entry.expiresAt, servableStale: now < entry.staleUntil };
+  }
+
+  /**
+   * The found secret of a fresh entry, else undefined (absent, expired, or cached as not found).
+   * The same object on every hit until the entry goes: callers may key derived data on it.
+   */
+  fresh(key: string): Readonly<StoredSecret> | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.found === null || this.#now() >= entry.expiresAt) return undefined;
+    this.#touch(key, entry);
+    return entry.found;
+  }
+
+  /**
+   * Refreshes recency (Map iteration order is insertion order) only for entries in the older half
+   * that are not already the newest: a hot key is moved at most once per size/2 insertions, not on
+   * every hit, and eviction still takes entries that were not read since the newer half filled.
+   */
+  #touch(key: string, entry: Entry): void {
     if (entry.seq !== this.#seq && this.#seq - entry.seq >= this.#entries.size >> 1) {
       this.#entries.delete(key);
       entry.seq = ++this.#seq;
       this.#entries.set(key, entry);
     }
-    return { found: entry.found, fresh: now < entry.expiresAt, servableStale: now < entry.staleUntil };
   }
 
   /** Stores what a load saw, unless the path was invalidated after the load began. */
@@ -131,7 +148,8 @@ export class ReadCache {
     const expiresAt = now + ttl;
     const entry: Entry = {
       path,
-      found,
+      // Its own object: the adapter may reuse what it returned, and `fresh` hands this one out.
+      found: found === null ? null : { value: found.value, version: found.version },
       expiresAt,
       staleUntil: found === null ? expiresAt : expiresAt + this.staleIfErrorMs,
       bytes,

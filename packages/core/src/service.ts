@@ -128,13 +128,13 @@ export class SecretService {
 
   /**
    * A fresh cached answer, synchronously, or undefined (no cache, not cached, expired, or cached as
-   * absent). Lets the gateway answer a cache hit without a promise; on undefined, call `get`.
+   * absent). Lets the gateway answer a cache hit without a promise; on undefined, call `get`. The
+   * object is the cache entry's own, the same on every hit until the entry goes; do not change it.
    */
-  peek(path: string, version?: number): SecretRecord | undefined {
-    const cached = this.cache?.lookup(ReadCache.key(path, version));
-    if (!cached?.fresh || cached.found === null) return undefined;
-    this.#onCacheEvent?.('hit');
-    return { path, version: cached.found.version, value: cached.found.value, cache: 'hit' };
+  peek(path: string, version?: number): Readonly<StoredSecret> | undefined {
+    const found = this.cache?.fresh(ReadCache.key(path, version));
+    if (found !== undefined) this.#onCacheEvent?.('hit');
+    return found;
   }
 
   async #cachedRead(

@@ -241,4 +241,36 @@ describe('read cache', () => {
     expect(cache.size).toBe(0);
     expect(cache.bytes).toBe(0);
   });
+
+  it("peek answers a fresh hit synchronously with the entry's own object, and nothing else", async () => {
+    const t = setup({ negativeTtlMs: 1000 });
+    expect(t.service.peek(P)).toBeUndefined();
+    await t.service.put(P, 'v1');
+    expect(t.service.peek(P)).toBeUndefined();
+    await t.service.get(P);
+    const first = t.service.peek(P);
+    expect(first).toEqual({ value: 'v1', version: 1 });
+    // The same object until the entry goes, so the gateway can key an answer's body on it.
+    expect(t.service.peek(P)).toBe(first);
+    expect(t.service.peek(P, 1)).toBeUndefined();
+    // Cached "not found" is not a hit.
+    await expect(t.service.get(`${P}x`)).rejects.toMatchObject({ code: 'not_found' });
+    expect(t.service.peek(`${P}x`)).toBeUndefined();
+    await t.service.put(P, 'v2');
+    expect(t.service.peek(P)).toBeUndefined();
+    await t.service.get(P);
+    expect(t.service.peek(P)).toEqual({ value: 'v2', version: 2 });
+    expect(t.service.peek(P)).not.toBe(first);
+    t.advance(1000);
+    expect(t.service.peek(P)).toBeUndefined();
+    expect(t.events.filter((e) => e === 'hit')).toHaveLength(4);
+  });
+
+  it('keeps its own copy of what the adapter returned', () => {
+    const cache = new ReadCache({ ttlMs: 10, now: () => 0 });
+    const returned = { value: 'v', version: 1 };
+    cache.fill('k', 'p', returned, cache.begin());
+    returned.value = 'changed';
+    expect(cache.fresh('k')).toEqual({ value: 'v', version: 1 });
+  });
 });
