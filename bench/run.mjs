@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// pnpm bench [--duration S] [--quick] [--secrets N] [--connections C]
+// pnpm bench [--duration S] [--quick] [--secrets N] [--connections C] [--only b,c,e]
 //
-// Load benchmark of the gateway against a bare node:http server measured in the same run. Prints a
-// table and writes bench/results/<time>.json. Numbers, not tests: nothing here passes or fails.
+// Load benchmark of the gateway against a bare node:http server measured in the same run: (a) is
+// measured again right before every scenario, and each ratio is against that neighbouring (a), so
+// a machine that speeds up or slows down during the run does not skew the ratios. Prints a table
+// and writes bench/results/<time>.json. Numbers, not tests: nothing here passes or fails.
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -30,6 +32,9 @@ const DURATION = Number(flag('duration', quick ? 2 : 10));
 const CONNECTIONS = Number(flag('connections', 32));
 const SECRETS = Number(flag('secrets', quick ? 100_000 : 1_000_000));
 const KEY = 'bench-key-0123456789abcdef';
+// Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator).
+const ONLY = flag('only', 'b,c,e').split(',');
+const want = (group) => ONLY.includes(group);
 
 const has = (cmd) => {
   try {
@@ -149,8 +154,8 @@ async function main() {
   const results = [];
   const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
   const ports = { bare: 19101, gw: 19102, big: 19103, em: 19104, gwEm: 19105, gwNoCache: 19106 };
-  const record = (name, label, r, rss) => {
-    results.push({ name, label, ...r, rssBytes: rss });
+  const baselines = [];
+  const report = (name, r) => {
     console.error(
       `${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`,
     );
@@ -158,6 +163,22 @@ async function main() {
       console.error(
         `!!! (${name}) ${r.errors} non-2xx responses or socket errors: its numbers are not clean`,
       );
+  };
+  /** (a) now, then the scenario: its ratio is against the (a) measured just before it. */
+  const measure = (name, label, url, options, child) => {
+    const base = load(`http://127.0.0.1:${ports.bare}/`, { header: false });
+    baselines.push(base);
+    report(`a (before ${name})`, base);
+    const r = load(url, options);
+    report(name, r);
+    results.push({
+      name,
+      label,
+      ...r,
+      baselineRps: base.rps,
+      ratio: r.rps / base.rps,
+      rssBytes: peakRss(child.pid),
+    });
   };
 
   // (a) the ceiling: node:http with a fixed JSON answer.
@@ -168,16 +189,8 @@ async function main() {
 const body = JSON.stringify({ path: 'tfy-secret/bench/hot', version: 1, value: 'value-hot-${'x'.repeat(24)}' });
 http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }).listen(${ports.bare}, '127.0.0.1');`,
   );
-  {
-    const child = await startServer('bare', ['node', bareFile], {}, `http://127.0.0.1:${ports.bare}`);
-    record(
-      'a',
-      'bare node:http, fixed JSON',
-      load(`http://127.0.0.1:${ports.bare}/`, { header: false }),
-      peakRss(child.pid),
-    );
-    child.kill();
-  }
+  // It stays up for the whole run: it is measured again before every scenario.
+  const bare = await startServer('bare', ['node', bareFile], {}, `http://127.0.0.1:${ports.bare}`);
 
   // (b) the gateway as shipped (auth, encryption, logs to a file, metrics, read cache) on the
   // embedded store, one hot key; (b-nocache) the same with the cache off: every GET reads SQLite
@@ -206,23 +219,14 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
     });
     return child;
   };
-  {
-    const child = await hotGateway('gateway (no cache)', ports.gwNoCache, { SGW_CACHE: 'off' });
-    record(
-      'b-nocache',
-      'same, read cache off (SQLite + AES every GET)',
-      load(`http://127.0.0.1:${ports.gwNoCache}/secrets?path=tfy-secret/bench/hot`),
-      peakRss(child.pid),
-    );
-    child.kill();
-  }
-  {
+  if (want('b')) {
     const child = await hotGateway('gateway', ports.gw);
-    record(
+    measure(
       'b',
       'gateway GET, embedded store, hot key',
-      load(`http://127.0.0.1:${ports.gw}/secrets?path=tfy-secret/bench/hot`),
-      peakRss(child.pid),
+      `http://127.0.0.1:${ports.gw}/secrets?path=tfy-secret/bench/hot`,
+      {},
+      child,
     );
 
     // (d) PUT: every request a durable, encrypted write of a new version (1,000 paths).
@@ -235,17 +239,29 @@ request = function()
     '{"path":"tfy-secret/bench/w' .. (counter % 1000) .. '","value":"value-' .. counter .. '"}')
 end`,
     );
-    record(
+    measure(
       'd',
       'gateway PUT, embedded store (durable writes)',
-      load(`http://127.0.0.1:${ports.gw}`, { script: putScript, header: false }),
-      peakRss(child.pid),
+      `http://127.0.0.1:${ports.gw}`,
+      { script: putScript, header: false },
+      child,
+    );
+    child.kill();
+  }
+  if (want('b')) {
+    const child = await hotGateway('gateway (no cache)', ports.gwNoCache, { SGW_CACHE: 'off' });
+    measure(
+      'b-nocache',
+      'same, read cache off (SQLite + AES every GET)',
+      `http://127.0.0.1:${ports.gwNoCache}/secrets?path=tfy-secret/bench/hot`,
+      {},
+      child,
     );
     child.kill();
   }
 
   // (c) 1,000,000 secrets, random keys; the seeded file is cached between runs.
-  {
+  if (want('c')) {
     const cacheDir = join(RESULTS, '.cache', `store-${SECRETS}`);
     const keyFile = join(cacheDir, 'key');
     if (!existsSync(join(cacheDir, 'secrets.db')) || !existsSync(keyFile)) {
@@ -294,17 +310,19 @@ end`,
         `http://127.0.0.1:${ports.big}`,
       );
       await sleep(3000); // let the background prefetch warm the page cache, as it does after any start
-      record(
+      measure(
         `c${suffix}`,
         `GET, ${SECRETS.toLocaleString('en')} secrets, random keys${what}`,
-        load(`http://127.0.0.1:${ports.big}`, { script: randomScript, header: false }),
-        peakRss(child.pid),
+        `http://127.0.0.1:${ports.big}`,
+        { script: randomScript, header: false },
+        child,
       );
-      record(
+      measure(
         `c${suffix}-hot`,
         `same store, one hot key${what}`,
-        load(`http://127.0.0.1:${ports.big}/secrets?path=tfy-secret/bench/k1`),
-        peakRss(child.pid),
+        `http://127.0.0.1:${ports.big}/secrets?path=tfy-secret/bench/k1`,
+        {},
+        child,
       );
       child.kill();
       await sleep(300);
@@ -312,7 +330,7 @@ end`,
   }
 
   // (e) in front of the Vault emulator with 20 ms added to every call, cache on (and off, to compare).
-  {
+  if (want('e')) {
     const emulator = spawn(
       'node',
       [
@@ -346,11 +364,12 @@ end`,
         headers: { 'X-API-Key': KEY },
         body: JSON.stringify({ path: 'tfy-secret/bench/hot', value: 'remote' }),
       });
-      record(
+      measure(
         cache === 'on' ? 'e' : 'e-nocache',
         `gateway GET, Vault emulator +20 ms, cache ${cache}`,
-        load(`http://127.0.0.1:${ports.gwEm}/secrets?path=tfy-secret/bench/hot`),
-        peakRss(child.pid),
+        `http://127.0.0.1:${ports.gwEm}/secrets?path=tfy-secret/bench/hot`,
+        {},
+        child,
       );
       child.kill();
       await sleep(300);
@@ -358,12 +377,24 @@ end`,
     emulator.kill();
   }
 
-  const ceiling = results.find((r) => r.name === 'a')?.rps || 1;
+  // (a) again at the end (so the last scenario has one after it too), then the (a) row: the median
+  // of every (a) measured, with their range.
+  baselines.push(load(`http://127.0.0.1:${ports.bare}/`, { header: false }));
+  const rssBare = peakRss(bare.pid);
+  bare.kill();
+  const sorted = [...baselines].sort((x, y) => x.rps - y.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  results.push({
+    name: 'a',
+    label: 'bare node:http, fixed JSON',
+    ...median,
+    ratio: 1,
+    rssBytes: rssBare,
+    samples: baselines.map((b) => b.rps),
+  });
   const rps = (name) => results.find((r) => r.name === name)?.rps ?? Number.NaN;
   const ORDER = ['a', 'b', 'b-nocache', 'd', 'c', 'c-hot', 'c-store', 'c-store-hot', 'e', 'e-nocache'];
-  const rows = results
-    .map((r) => ({ ...r, ratio: r.rps / ceiling }))
-    .sort((x, y) => ORDER.indexOf(x.name) - ORDER.indexOf(y.name));
+  const rows = results.sort((x, y) => ORDER.indexOf(x.name) - ORDER.indexOf(y.name));
   const out = {
     command: `pnpm bench ${args.join(' ')}`.trim(),
     tool: TOOL,
@@ -396,6 +427,9 @@ end`,
     );
   }
   console.log(
+    `(a) is the median of ${baselines.length} measurements (${Math.round(sorted[0].rps)} to ${Math.round(sorted[sorted.length - 1].rps)} req/s), one before each scenario and one at the end; each "vs (a)" is against the (a) measured just before that scenario`,
+  );
+  console.log(
     `numbers from this machine (${cpus().length} cores, ${cpus()[0]?.model}), all in this run; load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}`,
   );
   const bad = rows.filter((r) => r.errors > 0);
@@ -403,9 +437,10 @@ end`,
     console.log(
       `!!! errors in ${bad.map((r) => `(${r.name})`).join(' ')}: see the raw wrk output in the JSON`,
     );
-  console.log(
-    `random/hot over the large store: ${out.storeRandomVsHot.toFixed(2)}x with the cache off (the store), ${out.randomVsHot.toFixed(2)}x as shipped (hot key cached); results: ${file}`,
-  );
+  if (want('c'))
+    console.log(
+      `random/hot over the large store: ${out.storeRandomVsHot.toFixed(2)}x with the cache off (the store), ${out.randomVsHot.toFixed(2)}x as shipped (hot key cached); results: ${file}`,
+    );
 }
 
 main().catch((error) => {
