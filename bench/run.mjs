@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// pnpm bench [--duration S] [--quick] [--secrets N] [--connections C] [--only b,c,e]
+// pnpm bench [--duration S] [--rounds R] [--warm S] [--quick] [--secrets N] [--connections C] [--only b,c,e]
 //
-// Load benchmark of the gateway against a bare node:http server measured in the same run: (a) is
-// measured again right before every scenario, and each ratio is against that neighbouring (a), so
-// a machine that speeds up or slows down during the run does not skew the ratios. Prints a table
-// and writes bench/results/<time>.json. Numbers, not tests: nothing here passes or fails.
+// Load benchmark of the gateway against a bare node:http server measured in the same run. Each
+// scenario is measured in rounds that alternate with (a): R rounds of (a) then the scenario, S/R
+// seconds each, and its ratio is the median of its rounds over the median of those (a) rounds, so
+// neither a machine that drifts during the run nor a burst of noise in one round skews a ratio.
+// Prints a table and writes bench/results/<time>.json. Numbers, not tests: nothing passes or fails.
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -30,6 +31,11 @@ const flag = (name, fallback) => {
 const quick = args.includes('--quick');
 const DURATION = Number(flag('duration', quick ? 2 : 10));
 const CONNECTIONS = Number(flag('connections', 32));
+const ROUNDS = Number(flag('rounds', quick ? 2 : 5));
+const ROUND_SECONDS = Math.max(1, Math.round(DURATION / ROUNDS));
+// A fresh gateway needs about 3 s of load to reach its steady rate (JIT tiers, the young
+// generation growing to size): measured, its first second ran at half the rate of its fourth.
+const WARM_SECONDS = Number(flag('warm', quick ? 1 : 3));
 const SECRETS = Number(flag('secrets', quick ? 100_000 : 1_000_000));
 const KEY = 'bench-key-0123456789abcdef';
 // Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator).
@@ -104,28 +110,33 @@ function wrkScript(name, text) {
   return file;
 }
 
-/** Runs the load generator; returns req/s, p50, p99 (ms) and the non-2xx count. */
-function load(url, { script, header = true } = {}) {
+/**
+ * Runs the load generator for `seconds`, after `warm` seconds of the same load that are not
+ * measured; returns req/s, p50, p99 (ms) and the non-2xx count.
+ */
+function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECONDS } = {}) {
   if (TOOL === 'wrk') {
     const argv = [
       '-t1',
       `-c${CONNECTIONS}`,
-      `-d${DURATION}s`,
+      `-d${seconds}s`,
       '--latency',
       ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
       ...(script ? ['-s', script] : []),
       url,
     ];
-    const warm = pin(1, [
-      'wrk',
-      '-t1',
-      `-c${CONNECTIONS}`,
-      '-d1s',
-      ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
-      ...(script ? ['-s', script] : []),
-      url,
-    ]);
-    execFileSync(warm[0], warm[1], { stdio: 'ignore' });
+    if (warm > 0) {
+      const [bin, a] = pin(1, [
+        'wrk',
+        '-t1',
+        `-c${CONNECTIONS}`,
+        `-d${warm}s`,
+        ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
+        ...(script ? ['-s', script] : []),
+        url,
+      ]);
+      execFileSync(bin, a, { stdio: 'ignore' });
+    }
     const [bin, a] = pin(1, ['wrk', ...argv]);
     const text = execFileSync(bin, a, { encoding: 'utf8' });
     const ms = (s) => {
@@ -164,20 +175,34 @@ async function main() {
         `!!! (${name}) ${r.errors} non-2xx responses or socket errors: its numbers are not clean`,
       );
   };
-  /** (a) now, then the scenario: its ratio is against the (a) measured just before it. */
+  const middle = (rounds) => [...rounds].sort((x, y) => x.rps - y.rps)[Math.floor((rounds.length - 1) / 2)];
+  /**
+   * ROUNDS rounds of (a) then the scenario. The scenario's row is its median round (req/s, p50, p99
+   * of that round); its ratio is that over the median of the (a) rounds measured alongside it.
+   */
   const measure = (name, label, url, options, child) => {
-    const base = load(`http://127.0.0.1:${ports.bare}/`, { header: false });
-    baselines.push(base);
-    report(`a (before ${name})`, base);
-    const r = load(url, options);
-    report(name, r);
+    const rounds = [];
+    const bases = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const seconds = ROUND_SECONDS;
+      // Both servers stay up between rounds: only the first round of each needs warming.
+      const warm = i === 0 ? WARM_SECONDS : 0;
+      bases.push(load(`http://127.0.0.1:${ports.bare}/`, { header: false, seconds, warm }));
+      rounds.push(load(url, { ...options, seconds, warm }));
+      report(`${name} round ${i + 1}: (a) ${Math.round(bases[i].rps)} req/s`, rounds[i]);
+    }
+    baselines.push(...bases);
+    const row = middle(rounds);
+    const base = middle(bases);
     results.push({
       name,
       label,
-      ...r,
+      ...row,
+      errors: rounds.reduce((n, r) => n + r.errors, 0),
       baselineRps: base.rps,
-      ratio: r.rps / base.rps,
+      ratio: row.rps / base.rps,
       rssBytes: peakRss(child.pid),
+      rounds: rounds.map(({ raw, ...r }, k) => ({ ...r, baselineRps: bases[k].rps })),
     });
   };
 
@@ -377,13 +402,11 @@ end`,
     emulator.kill();
   }
 
-  // (a) again at the end (so the last scenario has one after it too), then the (a) row: the median
-  // of every (a) measured, with their range.
-  baselines.push(load(`http://127.0.0.1:${ports.bare}/`, { header: false }));
+  // The (a) row: the median of every (a) round, with their range.
   const rssBare = peakRss(bare.pid);
   bare.kill();
   const sorted = [...baselines].sort((x, y) => x.rps - y.rps);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const { raw: _raw, ...median } = middle(baselines);
   results.push({
     name: 'a',
     label: 'bare node:http, fixed JSON',
@@ -401,6 +424,9 @@ end`,
     pinned: PIN,
     connections: CONNECTIONS,
     durationSeconds: DURATION,
+    rounds: ROUNDS,
+    roundSeconds: ROUND_SECONDS,
+    warmSeconds: WARM_SECONDS,
     node: process.version,
     cpus: cpus().length,
     loadAverageAtStart: loadAtStart,
@@ -416,7 +442,7 @@ end`,
 
   const pad = (s, n) => String(s).padEnd(n);
   console.log(
-    `\n${out.command} | ${TOOL}, ${CONNECTIONS} connections, ${DURATION}s each${PIN ? ', server on core 0, load on core 1' : ''} | node ${process.version}`,
+    `\n${out.command} | ${TOOL}, ${CONNECTIONS} connections, ${ROUNDS} x ${ROUND_SECONDS}s per scenario${PIN ? ', server on core 0, load on core 1' : ''} | node ${process.version}`,
   );
   console.log(
     `${pad('', 14)}${pad('scenario', 46)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('vs (a)', 8)}${pad('RSS MB', 8)}errors`,
@@ -427,7 +453,7 @@ end`,
     );
   }
   console.log(
-    `(a) is the median of ${baselines.length} measurements (${Math.round(sorted[0].rps)} to ${Math.round(sorted[sorted.length - 1].rps)} req/s), one before each scenario and one at the end; each "vs (a)" is against the (a) measured just before that scenario`,
+    `each scenario: ${WARM_SECONDS} s warm-up, then ${ROUNDS} rounds of ${ROUND_SECONDS} s alternating with (a); its row is its median round, "vs (a)" is that over the median of the (a) rounds beside it; (a) is the median of all ${baselines.length} (a) rounds (${Math.round(sorted[0].rps)} to ${Math.round(sorted[sorted.length - 1].rps)} req/s)`,
   );
   console.log(
     `numbers from this machine (${cpus().length} cores, ${cpus()[0]?.model}), all in this run; load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}`,
