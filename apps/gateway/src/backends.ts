@@ -10,6 +10,9 @@ export type Env = Record<string, string | undefined>;
 export interface BackendContext {
   /** The gateway's data directory (`SGW_DATA_DIR`), for backends that keep local files. */
   dataDir: string;
+  /** The path root and the per-call deadline, as resolved from the file and the environment. */
+  root?: string;
+  backendTimeoutMs?: number;
 }
 
 type Factory = (env: Env, context: BackendContext) => Promise<BackendAdapter>;
@@ -34,5 +37,21 @@ export async function createBackend(
       `SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`,
     );
   }
-  return factory(env, context);
+  return factory(adapterEnv(env, context), context);
+}
+
+/**
+ * The environment an adapter reads. Adapters read the gateway-wide settings they need from
+ * `SGW_ROOT` and `SGW_BACKEND_TIMEOUT_MS`; these come from the resolved configuration, so a value
+ * set only in the configuration file reaches the adapter too (the AWS health check probes
+ * `<root>/@sgw-health`, which an IAM policy scoped to the root must allow).
+ */
+export function adapterEnv(env: Env, context: BackendContext): Env {
+  return {
+    ...env,
+    ...(context.root === undefined ? {} : { SGW_ROOT: context.root }),
+    ...(context.backendTimeoutMs === undefined
+      ? {}
+      : { SGW_BACKEND_TIMEOUT_MS: String(context.backendTimeoutMs) }),
+  };
 }

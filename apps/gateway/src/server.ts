@@ -72,7 +72,11 @@ export async function startGateway(
         failClosed: config.audit.failClosed,
       })
     : undefined;
-  const adapter = await createBackend(config.backend, env, { dataDir });
+  const adapter = await createBackend(config.backend, env, {
+    dataDir,
+    root: config.root,
+    backendTimeoutMs: config.backendTimeoutMs,
+  });
   const service = new SecretService(adapter, {
     root: config.root,
     maxValueBytes: config.limits.maxValueBytes,

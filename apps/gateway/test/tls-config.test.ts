@@ -4,8 +4,10 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from 'node:tls';
+import { MemoryAdapter } from '@secret-gateway/adapter-memory';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth.ts';
+import { BACKENDS } from '../src/backends.ts';
 import { cacheEnabled, loadConfig } from '../src/config.ts';
 import { checkNoValueInLogs, secretValue, startTestGateway } from './helpers.ts';
 
@@ -219,6 +221,33 @@ describe('configuration', () => {
     [[], {}, /config file: must be a YAML mapping/],
   ])('names the field and what was expected: %j %j', (file, env, message) => {
     expect(() => loadConfig(env as Record<string, string>, file)).toThrow(message);
+  });
+
+  it('the root and backend deadline set only in the file reach the adapter', async () => {
+    let seen: Record<string, string | undefined> = {};
+    BACKENDS.probe = async (env) => {
+      seen = env;
+      return new MemoryAdapter();
+    };
+    try {
+      const gw = await startTestGateway(
+        { SGW_BACKEND: 'probe' },
+        { root: 'acme-root', backendTimeoutMs: 1234 },
+      );
+      await gw.shutdown();
+      expect(seen.SGW_ROOT).toBe('acme-root');
+      expect(seen.SGW_BACKEND_TIMEOUT_MS).toBe('1234');
+      // The environment still wins over the file, for the adapter as for the gateway.
+      const env = await startTestGateway(
+        { SGW_BACKEND: 'probe', SGW_BACKEND_TIMEOUT_MS: '4321' },
+        { backendTimeoutMs: 1234 },
+      );
+      await env.shutdown();
+      expect(seen.SGW_BACKEND_TIMEOUT_MS).toBe('4321');
+      expect(seen.SGW_ROOT).toBe('tfy-secret');
+    } finally {
+      delete BACKENDS.probe;
+    }
   });
 
   it('`sgw-gateway config check` validates a YAML file without starting', () => {
