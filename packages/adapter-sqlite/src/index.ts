@@ -54,6 +54,8 @@ export class SqliteAdapter implements BackendAdapter {
     // BEGIN IMMEDIATE serialises writers on one file, across processes too.
     atomicVersionsAcrossReplicas: true,
     list: true,
+    // better-sqlite3 is synchronous: a deadline timer could never fire during a call.
+    synchronous: true,
   };
   readonly file: string;
   readonly db: Db;

@@ -14,6 +14,25 @@ export function health({ runner: { describe, expect }, adapter, freshPath, test 
       expect(a.capabilities.maxPathBytes).toBeGreaterThanOrEqual(1024);
       expect(typeof a.capabilities.atomicVersionsAcrossReplicas).toBe('boolean');
       expect(typeof a.list === 'function').toBe(a.capabilities.list);
+      expect(['boolean', 'undefined']).toContain(typeof a.capabilities.synchronous);
+    });
+
+    test('an adapter that declares itself synchronous settles every call before the next macrotask', async () => {
+      const a = adapter();
+      if (!a.capabilities.synchronous) return;
+      // SecretService arms no deadline for such an adapter: a call that waited on I/O would be unbounded.
+      const settlesNow = async (call: Promise<unknown>) => {
+        const later = new Promise((resolve) => setImmediate(() => resolve('later')));
+        return Promise.race([call.then(() => 'now'), later]);
+      };
+      const path = freshPath('sync');
+      expect(await settlesNow(a.write(path, 'x'))).toBe('now');
+      expect(await settlesNow(a.read(path, undefined))).toBe('now');
+      expect(await settlesNow(a.read(path, 1))).toBe('now');
+      expect(await settlesNow(a.check())).toBe('now');
+      expect(await settlesNow(a.write(path, 'y'))).toBe('now');
+      expect(await settlesNow(a.deleteVersion(path, 1))).toBe('now');
+      expect(await settlesNow(a.deleteSecret(path))).toBe('now');
     });
 
     test(

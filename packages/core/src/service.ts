@@ -39,6 +39,9 @@ export interface BackendCallEvent {
   durationMs: number;
 }
 
+/** What a synchronous adapter's calls get: a signal that never fires (see `capabilities.synchronous`). */
+const NO_DEADLINE: CallOptions = { signal: new AbortController().signal };
+
 export interface SecretRecord {
   path: string;
   version: number;
@@ -202,6 +205,7 @@ export class SecretService {
     const started = performance.now();
     let outcome = 'ok';
     try {
+      if (this.adapter.capabilities.synchronous) return await fn(NO_DEADLINE);
       return await withDeadline(this.deadlineMs, operation, fn);
     } catch (error) {
       outcome = SecretGatewayError.isInstance(error) ? error.code : 'internal';

@@ -1,0 +1,56 @@
+import { MemoryAdapter } from '@secret-gateway/adapter-memory';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type AdapterCapabilities,
+  type CallOptions,
+  SecretService,
+  type StoredSecret,
+} from '../src/index.ts';
+
+/** MemoryAdapter does its work before returning, so it may declare itself synchronous. */
+class SyncMemory extends MemoryAdapter {
+  override readonly capabilities: AdapterCapabilities = {
+    ...new MemoryAdapter().capabilities,
+    synchronous: true,
+  };
+  signals: Array<AbortSignal | undefined> = [];
+
+  override async read(
+    path: string,
+    version: number | undefined,
+    options?: CallOptions,
+  ): Promise<StoredSecret | null> {
+    this.signals.push(options?.signal);
+    return super.read(path, version);
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Runs a write, reads and deletes; returns how many timers they set. */
+async function timersSetBy(service: SecretService): Promise<number> {
+  const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+  await service.put('tfy-secret/d/a', 'v');
+  expect(await service.get('tfy-secret/d/a')).toMatchObject({ version: 1, value: 'v' });
+  expect(await service.get('tfy-secret/d/a', 1)).toMatchObject({ version: 1, value: 'v' });
+  await service.check();
+  await service.delete('tfy-secret/d/a', 1);
+  await service.put('tfy-secret/d/a', 'w');
+  await service.delete('tfy-secret/d/a');
+  return setTimeoutSpy.mock.calls.length;
+}
+
+describe('backend deadlines', () => {
+  it('every call to an adapter that waits on I/O runs under a deadline timer', async () => {
+    expect(await timersSetBy(new SecretService(new MemoryAdapter(), { deadlineMs: 1000 }))).toBe(7);
+  });
+
+  it('a synchronous adapter gets no timer, and a signal that never fires', async () => {
+    const adapter = new SyncMemory();
+    expect(await timersSetBy(new SecretService(adapter, { deadlineMs: 1000 }))).toBe(0);
+    expect(adapter.signals).toHaveLength(2);
+    for (const signal of adapter.signals) expect(signal?.aborted).toBe(false);
+  });
+});
