@@ -59,7 +59,7 @@ export class KeyStore {
     if (last !== undefined && sameText(presented, last.presented)) return last.principal;
     const digest = sha256Hex(presented);
     let found: StoredKey | undefined;
-    for (const key of this.#keys) if (sameDigest(digest, key.digest) && !found) found = key;
+    for (const key of this.#keys) if (sameText(digest, key.digest) && !found) found = key;
     if (found !== undefined && connection !== undefined) {
       this.#lastOn.set(connection, { presented, principal: found });
     }
@@ -69,23 +69,14 @@ export class KeyStore {
 
 /**
  * Equality of a presented text with a known one (not empty), in time that depends only on the
- * presented text's length: every character is compared, whatever differs first.
+ * presented text's length: every character is compared, whatever differs first (the guarantee of
+ * crypto.timingSafeEqual, without making two Buffers). Used for digests and remembered keys alike.
  */
 export function sameText(presented: string, known: string): boolean {
   let diff = presented.length ^ known.length;
   for (let i = 0; i < presented.length; i++) {
     diff |= presented.charCodeAt(i) ^ known.charCodeAt(i % known.length);
   }
-  return diff === 0;
-}
-
-/**
- * Constant-time equality of two 64-character hex digests: every character is compared, whatever
- * differs first (the same guarantee as crypto.timingSafeEqual, without making two Buffers).
- */
-export function sameDigest(a: string, b: string): boolean {
-  let diff = a.length ^ 64;
-  for (let i = 0; i < 64; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
 
