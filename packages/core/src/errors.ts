@@ -20,18 +20,36 @@ export type ErrorCode =
   | 'backend_unavailable'
   | 'internal';
 
+/**
+ * Where a backend failure came from, for the operator's log (the gateway logs it at warn, joined by
+ * request id). Built by the adapter's one error mapping from codes and statuses only: never a value,
+ * never the backend's own message text (an AWS ValidationException can quote the request).
+ */
+export interface BackendDetail {
+  /** Adapter name: `vault`, `aws`, `gcp`, `azure`, `sqlite`. */
+  backend: string;
+  /** What the adapter was doing: `read metadata`, `GetSecretValue`, `check`. */
+  operation: string;
+  /** The backend's own error code or status: `AccessDeniedException`, `PERMISSION_DENIED`, `403`. */
+  backendCode?: string;
+}
+
 export interface ErrorOptions {
   cause?: unknown;
+  detail?: BackendDetail;
 }
 
 export class SecretGatewayError extends Error {
   readonly [MARKER] = true;
   readonly code: ErrorCode;
+  /** Set by adapters on backend failures; see BackendDetail. */
+  readonly detail: BackendDetail | undefined;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.detail = options.detail;
   }
 
   /** Works across two copies of this package (instanceof does not). */
@@ -143,4 +161,23 @@ export class BackendError extends SecretGatewayError {
     super('backend_error', message, options);
     this.reason = reason;
   }
+}
+
+/**
+ * The fields of an error that may go into a log line: its class, code, reason, backend detail and
+ * the gateway's (or adapter's) own message. Never the cause chain: it can hold SDK request objects.
+ */
+export function errorLogFields(error: unknown): Record<string, string> {
+  if (!SecretGatewayError.isInstance(error)) {
+    return { name: error instanceof Error ? error.name : typeof error, message: '(not a gateway error)' };
+  }
+  const fields: Record<string, string> = { name: error.name, code: error.code, message: error.message };
+  const reason = (error as { reason?: unknown }).reason;
+  if (typeof reason === 'string') fields.reason = reason;
+  if (error.detail) {
+    fields.backend = error.detail.backend;
+    fields.operation = error.detail.operation;
+    if (error.detail.backendCode !== undefined) fields.backendCode = error.detail.backendCode;
+  }
+  return fields;
 }
