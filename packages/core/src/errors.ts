@@ -169,7 +169,9 @@ export class BackendError extends SecretGatewayError {
  */
 export function errorLogFields(error: unknown): Record<string, string> {
   if (!SecretGatewayError.isInstance(error)) {
-    return { name: error instanceof Error ? error.name : typeof error, message: '(not a gateway error)' };
+    // A bug's message can quote data (JSON.parse quotes its input): its class and where it was thrown.
+    const at = error instanceof Error ? /\n\s+at (.*)/.exec(error.stack ?? '')?.[1] : undefined;
+    return { name: error instanceof Error ? error.name : typeof error, ...(at ? { at } : {}) };
   }
   const fields: Record<string, string> = { name: error.name, code: error.code, message: error.message };
   const reason = (error as { reason?: unknown }).reason;
