@@ -1,55 +1,88 @@
 import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { Logger } from 'pino';
 import { verifyAuditText } from './audit.ts';
 import { sha256Hex } from './auth.ts';
-import { ConfigError, loadConfig, readConfigFile } from './config.ts';
+import { ConfigError, keyProblem, loadConfig, readConfigFile } from './config.ts';
+import { createLogger, drainAllOnExit } from './logger.ts';
+import { installProcessGuards } from './process-guards.ts';
 import { startGateway } from './server.ts';
 
-const USAGE = `usage:
-  sgw-gateway [--config gateway.yaml]              start the gateway (or SGW_CONFIG=gateway.yaml)
-  sgw-gateway config check [--config gateway.yaml] validate the configuration and exit
-  sgw-gateway hash-key < key.txt                   print the sha256 to put in auth.keys[].sha256
-  sgw-gateway audit verify <audit.log>             check an audit file's hash chain`;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
-function configFile(args: string[]): unknown {
-  const i = args.indexOf('--config');
-  const file = i >= 0 ? args[i + 1] : process.env.SGW_CONFIG;
-  if (i >= 0 && !file) throw new ConfigError('--config needs a file name');
+/** The YAML file from `--config`, else SGW_CONFIG, else nothing. */
+function configFile(option: string | undefined): unknown {
+  const file = option ?? process.env.SGW_CONFIG;
   return file ? readConfigFile(file) : {};
 }
 
-async function main(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (args[0] === 'config' && args[1] === 'check') {
-    const config = loadConfig(process.env, configFile(args.slice(2)));
-    process.stdout.write(
-      `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n`,
-    );
-    return 0;
-  }
-  if (args[0] === 'hash-key') {
-    const key = readFileSync(0, 'utf8').trim();
-    if (key.length < 16) throw new ConfigError('a key must be at least 16 characters');
-    process.stdout.write(`${sha256Hex(key)}\n`);
-    return 0;
-  }
-  if (args[0] === 'audit' && args[1] === 'verify' && args[2]) {
-    const result = verifyAuditText(readFileSync(args[2], 'utf8'));
-    if (result.ok) {
-      process.stdout.write(`audit chain intact: ${result.lines} lines\n`);
-      return 0;
-    }
-    process.stdout.write(`audit chain broken at line ${result.error?.line}: ${result.error?.reason}\n`);
-    return 1;
-  }
-  if (args.length > 0 && args[0] !== '--config') {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  // Signals are handled from the first moment, so a stop during start-up still drains and exits 0.
-  const starting = startGateway(process.env, { file: configFile(args) });
+const configOption = [
+  '--config <file>',
+  'YAML configuration file (or SGW_CONFIG); the environment overrides it',
+] as const;
+
+/** `sgw-gateway`: start the gateway, or one of the operator's commands. */
+function program(): Command {
+  const cli = new Command('sgw-gateway')
+    .description("Secret Gateway: TrueFoundry's Generic Secret Store API in front of your secret store")
+    .version(VERSION, '-v, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)');
+
+  cli
+    .command('start', { isDefault: true })
+    .description('start the gateway (the default command)')
+    .option(...configOption)
+    .action(async (options: { config?: string }) => start(configFile(options.config)));
+
+  cli
+    .command('config')
+    .description('configuration commands')
+    .command('check')
+    .description('validate the configuration (file and environment) as start would, without starting')
+    .option(...configOption)
+    .action((options: { config?: string }) => {
+      const config = loadConfig(process.env, configFile(options.config));
+      process.stdout.write(
+        `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n`,
+      );
+    });
+
+  cli
+    .command('hash-key')
+    .description('read a key (or Basic password) on stdin and print the sha256 to put in auth.keys[].sha256')
+    .action(() => {
+      const key = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+      const problem = keyProblem(key);
+      if (problem) throw new ConfigError(`the key ${problem}`);
+      process.stdout.write(`${sha256Hex(key)}\n`);
+    });
+
+  cli
+    .command('audit')
+    .description('audit trail commands')
+    .command('verify')
+    .argument('<file>', 'the audit file')
+    .description("check an audit file's hash chain")
+    .action((file: string) => {
+      const result = verifyAuditText(readFileSync(file, 'utf8'));
+      if (result.ok) {
+        process.stdout.write(`audit chain intact: ${result.lines} lines\n`);
+        return;
+      }
+      process.stdout.write(`audit chain broken at line ${result.error?.line}: ${result.error?.reason}\n`);
+      process.exitCode = 1;
+    });
+
+  return cli;
+}
+
+/** Starts the gateway; signals are handled from the first moment, so a stop during start-up still drains. */
+async function start(file: unknown): Promise<void> {
+  let logger = createLogger(process.env.SGW_LOG_LEVEL || 'info');
+  installProcessGuards(() => logger);
+  const starting = startGateway(process.env, { file });
   const stop = (signal: string) => {
     starting
       .then((gateway) => gateway.shutdown(signal))
@@ -61,17 +94,34 @@ async function main(args: string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => void starting.then((gateway) => gateway.reloadTls()));
-  await starting;
-  return -1;
+  logger = (await starting).logger;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
+/**
+ * A failed start is one JSON line, like every other line the gateway writes (commands print text).
+ * What fails at start is configuration, files and the backend's settings: no request, no value.
+ */
+function startFailed(logger: Logger, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  drainAllOnExit();
+  logger.fatal(
+    { error: { name: error instanceof Error ? error.name : 'Error', message } },
+    `start failed: ${message}`,
+  );
+  logger.flush();
+}
+
+const args = process.argv.slice(2);
+const starting = args.length === 0 || args[0] === 'start' || args[0] === '--config';
+const cli = program().exitOverride();
+cli.parseAsync(process.argv).then(
+  () => {
+    if (!starting) process.exit(process.exitCode ?? 0);
   },
   (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`secret-gateway: ${message}\n`);
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    if (starting) startFailed(createLogger('info'), error);
+    else process.stderr.write(`secret-gateway: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
 );

@@ -32,7 +32,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 type SonicBoom = ReturnType<typeof pino.destination>;
 
 const batchers = new Set<LineBatcher>();
-function drainAllOnExit(): void {
+/** Writes every logger's pending lines now (before a last line, so the order stays true). */
+export function drainAllOnExit(): void {
   for (const batcher of batchers) batcher.drainSync();
 }
 

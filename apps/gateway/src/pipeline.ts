@@ -203,7 +203,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       route: ctx.route,
       status: outcome.status,
       path: ctx.auditPath ?? undefined,
-      err: errorLogFields(outcome.error),
+      error: errorLogFields(outcome.error),
     };
     if (outcome.status === 500) logger.error(fields, 'internal error');
     else logger.warn(fields, 'backend call failed');

@@ -20,6 +20,7 @@ export interface RunningGateway {
   server: Server | HttpsServer;
   service: SecretService;
   config: GatewayConfig;
+  logger: Logger;
   /** Re-reads the TLS certificate and key (SIGHUP); open connections are kept. */
   reloadTls: () => void;
   /** Stops accepting, drains in-flight requests (bounded), closes the backend. */
@@ -138,7 +139,7 @@ export async function startGateway(
     } catch (error) {
       // Keep serving with the old certificate rather than going down.
       log.error(
-        { err: { message: (error as Error).message } },
+        { error: { message: (error as Error).message } },
         'TLS reload failed; keeping the current certificate',
       );
     }
@@ -165,5 +166,5 @@ export async function startGateway(
     return closing;
   };
 
-  return { url, server, service, config, reloadTls, shutdown };
+  return { url, server, service, config, logger: log, reloadTls, shutdown };
 }

@@ -124,9 +124,9 @@ describe('backend failures', () => {
       level: 50,
       msg: 'internal error',
       status: 500,
-      err: { name: 'TypeError' },
+      error: { name: 'TypeError' },
     });
-    expect(logged.err.at).toMatch(/contract-errors\.test\.ts/);
+    expect(logged.error.at).toMatch(/contract-errors\.test\.ts/);
     expect(JSON.stringify(logged)).not.toContain(LEAKY_VALUE);
   });
 
@@ -150,7 +150,7 @@ describe('backend failures', () => {
       route: '/secrets',
       path: 'tfy-secret/a/b',
       status: 502,
-      err: { code: 'backend_error', reason: 'denied', message: 'backend denied the gateway (403)' },
+      error: { code: 'backend_error', reason: 'denied', message: 'backend denied the gateway (403)' },
     });
   });
 
@@ -183,7 +183,7 @@ describe('backend failures', () => {
     expectShape(res, 503, 'backend_unavailable');
     expect(res.body.message).toMatch(/^the backend is unavailable \(timeout\); retry later \(request id /);
     expect(res.headers['retry-after']).toBe('1');
-    expect(lineOf(lines, res.headers['x-request-id'] as string).err.message).toContain('within 150 ms');
+    expect(lineOf(lines, res.headers['x-request-id'] as string).error.message).toContain('within 150 ms');
   });
 
   it('a write that keeps losing version races is retried, then 503, never 500', async () => {

@@ -242,3 +242,42 @@ describe('the wire: Node-level refusals, 100-continue, pipelining', () => {
     }
   });
 });
+
+describe('audit: every authenticated request gets exactly one outcome line', () => {
+  it('400 bad JSON, 413 body limit and 405 are audited with their key; a wrong key is not a line of its own', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'sgw-audit-one-')), 'audit.log');
+    const audited = await startTestGateway({ SGW_AUDIT_FILE: file, SGW_BODY_LIMIT_BYTES: '2048' });
+    try {
+      const send = (method: string, body?: string, key = audited.key) =>
+        fetch(`${audited.url}/secrets`, {
+          method,
+          headers: { 'X-API-Key': key, 'content-type': 'application/json' },
+          body,
+        });
+      expect((await send('PUT', '{not json')).status).toBe(400);
+      expect(
+        (await send('PUT', JSON.stringify({ path: 'tfy-secret/a/b', value: 'x'.repeat(4096) }))).status,
+      ).toBe(413);
+      expect((await send('POST')).status).toBe(405);
+      expect((await send('DELETE', '[1]')).status).toBe(400);
+      expect((await send('PUT', '{}', 'wrong-key-0123456789')).status).toBe(401);
+    } finally {
+      await audited.shutdown();
+    }
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const authenticated = lines.filter((l) => l.key === 'env');
+    expect(authenticated.map((l) => [l.op, l.outcome, l.code])).toEqual([
+      ['write', 400, 'invalid_request'],
+      ['write', 413, 'payload_too_large'],
+      ['other', 405, 'method_not_allowed'],
+      ['delete', 400, 'invalid_request'],
+    ]);
+    expect(new Set(authenticated.map((l) => l.requestId)).size).toBe(4);
+  });
+});

@@ -250,7 +250,8 @@ describe('configuration', () => {
     }
   });
 
-  it('`sgw-gateway config check` validates a YAML file without starting', () => {
+  // Spawning the bin compiles the sources (tsx): seconds on a busy machine.
+  it('`sgw-gateway config check` validates a YAML file without starting', { timeout: 60_000 }, () => {
     const good = join(dir, 'good.yaml');
     writeFileSync(
       good,
@@ -271,7 +272,7 @@ describe('configuration', () => {
     expect(res.stderr).toContain('port (PORT): Too big: expected number to be <=65535');
   });
 
-  it('`sgw-gateway hash-key` prints the SHA-256 to put in the file', () => {
+  it('`sgw-gateway hash-key` prints the SHA-256 to put in the file', { timeout: 60_000 }, () => {
     const out = execFileSync(process.execPath, [BIN, 'hash-key'], {
       input: 'my-very-secret-api-key\n',
       encoding: 'utf8',
