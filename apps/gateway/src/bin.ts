@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { verifyAuditText } from './audit.ts';
+import { resolve } from 'node:path';
+import { loadAuditKey, readCheckpoint } from './audit-chain.ts';
+import { verifyAuditText } from './audit-verify.ts';
 import { sha256Hex } from './auth.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config.ts';
 import { startGateway } from './server.ts';
@@ -8,7 +10,41 @@ const USAGE = `usage:
   sgw-gateway [--config gateway.yaml]              start the gateway (or SGW_CONFIG=gateway.yaml)
   sgw-gateway config check [--config gateway.yaml] validate the configuration and exit
   sgw-gateway hash-key < key.txt                   print the sha256 to put in auth.keys[].sha256
-  sgw-gateway audit verify <audit.log>             check an audit file's hash chain`;
+  sgw-gateway audit verify <audit.log> [--key-file F] [--checkpoint F] [--config gateway.yaml]
+                                                   check an audit file's keyed chain and its checkpoint
+                                                   (key: SGW_AUDIT_KEY, --key-file, audit.keyFile or
+                                                   <dataDir>/audit.key; checkpoint: <audit.log>.head)`;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (!value) throw new ConfigError(`${name} needs a file name`);
+  return value;
+}
+
+/** `audit verify`: the key and checkpoint from the same settings the gateway uses. */
+function auditVerify(file: string, args: string[]): number {
+  const config = loadConfig(process.env, configFile(args));
+  const keyFile = option(args, '--key-file') ?? config.audit.keyFile ?? resolve(config.dataDir, 'audit.key');
+  let key: Buffer;
+  try {
+    key = loadAuditKey({ base64: process.env.SGW_AUDIT_KEY, file: keyFile, create: false }).key;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}: give --key-file or SGW_AUDIT_KEY`);
+  }
+  const checkpointFile = option(args, '--checkpoint') ?? config.audit.checkpointFile ?? `${file}.head`;
+  const result = verifyAuditText(readFileSync(file, 'utf8'), key, readCheckpoint(checkpointFile, key));
+  if (result.ok) {
+    process.stdout.write(`audit chain intact: ${result.lines} lines, checkpoint matches\n`);
+    return 0;
+  }
+  for (const problem of result.problems) {
+    process.stdout.write(`${problem.line ? `line ${problem.line}: ` : ''}${problem.reason}\n`);
+  }
+  process.stdout.write(`audit chain NOT intact: ${result.lines} lines, ${result.verified} verified\n`);
+  return 1;
+}
 
 function configFile(args: string[]): unknown {
   const i = args.indexOf('--config');
@@ -35,15 +71,7 @@ async function main(args: string[]): Promise<number> {
     process.stdout.write(`${sha256Hex(key)}\n`);
     return 0;
   }
-  if (args[0] === 'audit' && args[1] === 'verify' && args[2]) {
-    const result = verifyAuditText(readFileSync(args[2], 'utf8'));
-    if (result.ok) {
-      process.stdout.write(`audit chain intact: ${result.lines} lines\n`);
-      return 0;
-    }
-    process.stdout.write(`audit chain broken at line ${result.error?.line}: ${result.error?.reason}\n`);
-    return 1;
-  }
+  if (args[0] === 'audit' && args[1] === 'verify' && args[2]) return auditVerify(args[2], args.slice(3));
   if (args.length > 0 && args[0] !== '--config') {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { SecretService } from '@secret-gateway/core';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import { AuditLog } from './audit.ts';
+import { openAuditLog } from './audit.ts';
 import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
 import { createBackend, type Env } from './backends.ts';
 import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
@@ -68,8 +68,13 @@ export async function startGateway(
 
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined;
   const audit = config.audit.file
-    ? new AuditLog(config.audit.file === '-' ? '-' : resolve(config.audit.file), {
+    ? openAuditLog({
+        target: config.audit.file === '-' ? '-' : resolve(config.audit.file),
         failClosed: config.audit.failClosed,
+        keyBase64: env.SGW_AUDIT_KEY,
+        keyFile: resolve(config.audit.keyFile ?? resolve(dataDir, 'audit.key')),
+        checkpointFile: config.audit.checkpointFile && resolve(config.audit.checkpointFile),
+        logger: log,
       })
     : undefined;
   const adapter = await createBackend(config.backend, env, {
@@ -159,7 +164,7 @@ export async function startGateway(
       await closed;
       clearTimeout(timer);
       await service.close();
-      audit?.close();
+      await audit?.close();
       log.info('stopped');
       log.flush();
     })();
