@@ -43,8 +43,8 @@ export function verifyFile(file: string, key: Buffer, checkpoint = `${file}.head
 
 export const auditLines = (file: string) =>
   readFileSync(file, 'utf8')
-    .trim()
     .split('\n')
+    .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 let n = 0;
