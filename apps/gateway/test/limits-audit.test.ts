@@ -135,6 +135,7 @@ describe('audit trail', () => {
     expect(verifyFile(file, auditKey)).toMatchObject({ ok: true, lines: 6, verified: 6 });
   });
 
+  // Spawns the bin twice: seconds each on a loaded machine.
   it('continues the chain across a restart, and verify catches a removed or an edited line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sgw-audit-'));
     const file = join(dir, 'audit.log');
@@ -169,7 +170,7 @@ describe('audit trail', () => {
     );
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('line 8: MAC does not match: edited or forged');
-  });
+  }, 60_000);
 
   it('fail-closed: when the audit line cannot be written the request is refused and nothing changes', async () => {
     const gw = await startTestGateway({ SGW_AUDIT_FILE: '/dev/full', SGW_AUDIT_FAIL_CLOSED: 'true' });
