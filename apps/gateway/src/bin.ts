@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
-import { verifyAuditText } from './audit.ts';
+import { loadAuditKey, readCheckpoint } from './audit-chain.ts';
+import { verifyAuditText } from './audit-verify.ts';
 import { sha256Hex } from './auth.ts';
 import { ConfigError, keyProblem, loadConfig, readConfigFile } from './config.ts';
 import { createLogger, drainAllOnExit } from './logger.ts';
@@ -64,18 +66,44 @@ function program(): Command {
     .description('audit trail commands')
     .command('verify')
     .argument('<file>', 'the audit file')
-    .description("check an audit file's hash chain")
-    .action((file: string) => {
-      const result = verifyAuditText(readFileSync(file, 'utf8'));
-      if (result.ok) {
-        process.stdout.write(`audit chain intact: ${result.lines} lines\n`);
-        return;
-      }
-      process.stdout.write(`audit chain broken at line ${result.error?.line}: ${result.error?.reason}\n`);
-      process.exitCode = 1;
+    .description("check an audit file's keyed chain and its checkpoint of the head")
+    .option(
+      '--key-file <file>',
+      'the audit key (default: SGW_AUDIT_KEY, audit.keyFile or <dataDir>/audit.key)',
+    )
+    .option('--checkpoint <file>', 'the checkpoint (default: audit.checkpointFile or <file>.head)')
+    .option(...configOption)
+    .action((file: string, options: { keyFile?: string; checkpoint?: string; config?: string }) => {
+      process.exitCode = auditVerify(file, options);
     });
 
   return cli;
+}
+
+/** `audit verify`: the key and checkpoint from the same settings the gateway uses. */
+function auditVerify(
+  file: string,
+  options: { keyFile?: string; checkpoint?: string; config?: string },
+): number {
+  const config = loadConfig(process.env, configFile(options.config));
+  const keyFile = options.keyFile ?? config.audit.keyFile ?? resolve(config.dataDir, 'audit.key');
+  let key: Buffer;
+  try {
+    key = loadAuditKey({ base64: process.env.SGW_AUDIT_KEY, file: keyFile, create: false }).key;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}: give --key-file or SGW_AUDIT_KEY`);
+  }
+  const checkpointFile = options.checkpoint ?? config.audit.checkpointFile ?? `${file}.head`;
+  const result = verifyAuditText(readFileSync(file, 'utf8'), key, readCheckpoint(checkpointFile, key));
+  if (result.ok) {
+    process.stdout.write(`audit chain intact: ${result.lines} lines, checkpoint matches\n`);
+    return 0;
+  }
+  for (const problem of result.problems) {
+    process.stdout.write(`${problem.line ? `line ${problem.line}: ` : ''}${problem.reason}\n`);
+  }
+  process.stdout.write(`audit chain NOT intact: ${result.lines} lines, ${result.verified} verified\n`);
+  return 1;
 }
 
 /** Starts the gateway; signals are handled from the first moment, so a stop during start-up still drains. */

@@ -131,6 +131,10 @@ export const configSchema = z
         file: z.string().min(1).optional(),
         /** Refuse a request (503) when its audit line cannot be written. */
         failClosed: z.boolean().default(false),
+        /** The chain's HMAC key (base64 of 32 bytes); default `<dataDir>/audit.key`, generated. SGW_AUDIT_KEY wins. */
+        keyFile: z.string().min(1).optional(),
+        /** The signed head of the chain; default `<file>.head`. */
+        checkpointFile: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -200,6 +204,8 @@ const ENV: Array<[string, string[], (v: string) => unknown]> = [
   ['SGW_CACHE_STALE_IF_ERROR_MS', ['cache', 'staleIfErrorMs'], int],
   ['SGW_AUDIT_FILE', ['audit', 'file'], str],
   ['SGW_AUDIT_FAIL_CLOSED', ['audit', 'failClosed'], bool],
+  ['SGW_AUDIT_KEY_FILE', ['audit', 'keyFile'], str],
+  ['SGW_AUDIT_CHECKPOINT_FILE', ['audit', 'checkpointFile'], str],
   ['SGW_FAILED_AUTH_MAX', ['auth', 'failedAuth', 'maxFailures'], int],
   ['SGW_FAILED_AUTH_LOCKOUT_SECONDS', ['auth', 'failedAuth', 'lockoutSeconds'], int],
   ['SGW_FAILED_AUTH_DELAY_MS', ['auth', 'failedAuth', 'delayMs'], int],
@@ -301,6 +307,8 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
     if (problem) problems.push(problem);
     else config.auth.keys.push({ name: 'env-basic', basicUser: user, key: password, operations: full });
   }
+  if (env.SGW_AUDIT_KEY && Buffer.from(env.SGW_AUDIT_KEY.trim(), 'base64').length !== 32)
+    problems.push('SGW_AUDIT_KEY: must be base64 of exactly 32 bytes');
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   // A JSON string can take up to 6 bytes per byte of value (\u escapes), plus the path and framing.
   const bodyLimitBytes = config.limits.bodyLimitBytes ?? config.limits.maxValueBytes * 6 + 8192;

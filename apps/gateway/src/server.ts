@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { SecretService } from '@secret-gateway/core';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import { AuditLog } from './audit.ts';
+import { openAuditLog } from './audit.ts';
+import { RefusalTally } from './audit-refusals.ts';
 import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
 import { createBackend, type Env } from './backends.ts';
 import { compileTrust } from './client-address.ts';
@@ -70,10 +71,17 @@ export async function startGateway(
 
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined;
   const audit = config.audit.file
-    ? new AuditLog(config.audit.file === '-' ? '-' : resolve(config.audit.file), {
+    ? openAuditLog({
+        target: config.audit.file === '-' ? '-' : resolve(config.audit.file),
         failClosed: config.audit.failClosed,
+        keyBase64: env.SGW_AUDIT_KEY,
+        keyFile: resolve(config.audit.keyFile ?? resolve(dataDir, 'audit.key')),
+        checkpointFile: config.audit.checkpointFile && resolve(config.audit.checkpointFile),
+        logger: log,
       })
     : undefined;
+  // Refused unauthenticated requests: counted per address, one audit line each per interval.
+  const refusals = audit ? new RefusalTally(audit) : undefined;
   const adapter = await createBackend(config.backend, env, {
     dataDir,
     root: config.root,
@@ -95,6 +103,7 @@ export async function startGateway(
     logger: log,
     metrics,
     audit,
+    refusals,
     readOnly: config.readOnly,
     limiter: new FailedAuthLimiter(config.auth.failedAuth),
     trust: compileTrust(config.auth.trustedProxies),
@@ -159,7 +168,8 @@ export async function startGateway(
       await closed;
       clearTimeout(timer);
       await service.close();
-      audit?.close();
+      await refusals?.close();
+      await audit?.close();
       log.info('stopped');
       log.flush();
     })();

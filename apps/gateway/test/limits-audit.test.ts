@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyAuditText } from '../src/audit.ts';
+import { verifyAuditText } from '../src/audit-verify.ts';
 import { FailedAuthLimiter } from '../src/auth.ts';
+import { startGateway } from '../src/server.ts';
+import { memoryLogger, newKey, verifyFile } from './audit-helpers.ts';
 import { checkNoValueInLogs, errorOf, secretValue, startTestGateway } from './helpers.ts';
 
 checkNoValueInLogs();
@@ -105,8 +107,10 @@ describe('failed-auth limiter', () => {
 });
 
 describe('audit trail', () => {
+  // One audit key for every session of a file, as one deployment keeps one.
+  const auditKey = newKey();
   async function auditedSession(file: string) {
-    const gw = await startTestGateway({ SGW_AUDIT_FILE: file });
+    const gw = await startTestGateway({ SGW_AUDIT_FILE: file, SGW_AUDIT_KEY: auditKey.toString('base64') });
     const value = secretValue('audited');
     await gw.put('tfy-secret/audit/a', value);
     await gw.put('tfy-secret/audit/a', secretValue());
@@ -133,48 +137,55 @@ describe('audit trail', () => {
       ['read', 'tfy-secret/audit/a', 1, 200, 'env'],
       ['read', 'tfy-secret/audit/missing', null, 404, 'env'],
       ['delete', 'tfy-secret/audit/a', 2, 200, 'env'],
+      // The intruder: not a line per request, a count per address per interval (flushed at shutdown).
+      ['refused', undefined, undefined, undefined, null],
     ]);
+    expect(lines[5]).toMatchObject({ client: '127.0.0.1', count: 1, outcomes: { 401: 1 } });
     for (const line of lines) {
       expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(line.client).toBe('127.0.0.1');
-      expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      if (line.op !== 'refused') expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
       expect(line).not.toHaveProperty('value');
     }
-    expect(verifyAuditText(text)).toEqual({ ok: true, lines: 5 });
+    expect(verifyFile(file, auditKey)).toMatchObject({ ok: true, lines: 6, verified: 6 });
   });
 
+  // Spawns the bin twice: seconds each on a loaded machine.
   it('continues the chain across a restart, and verify catches a removed or an edited line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sgw-audit-'));
     const file = join(dir, 'audit.log');
     await auditedSession(file);
     await auditedSession(file);
     const text = readFileSync(file, 'utf8');
-    expect(verifyAuditText(text)).toEqual({ ok: true, lines: 10 });
+    expect(verifyFile(file, auditKey)).toMatchObject({ ok: true, lines: 12, verified: 12 });
     const lines = text.trim().split('\n');
 
     const removed = [...lines.slice(0, 4), ...lines.slice(5)].join('\n');
-    expect(verifyAuditText(removed).error?.line).toBe(5);
+    expect(verifyAuditText(removed, auditKey).error?.line).toBe(5);
     const edited = lines
       .map((l, i) => (i === 7 ? l.replace('"outcome":200', '"outcome":404') : l))
       .join('\n');
-    expect(verifyAuditText(edited)).toMatchObject({
+    expect(verifyAuditText(edited, auditKey)).toMatchObject({
       ok: false,
       error: { line: 8, reason: expect.stringContaining('edited') },
     });
     const swapped = [lines[1], lines[0], ...lines.slice(2)].join('\n');
-    expect(verifyAuditText(swapped).ok).toBe(false);
+    expect(verifyAuditText(swapped, auditKey).ok).toBe(false);
 
     // The command operators run.
-    expect(execFileSync(process.execPath, [BIN, 'audit', 'verify', file], { encoding: 'utf8' })).toBe(
-      'audit chain intact: 10 lines\n',
+    const env = { ...process.env, SGW_AUDIT_KEY: auditKey.toString('base64') };
+    expect(execFileSync(process.execPath, [BIN, 'audit', 'verify', file], { encoding: 'utf8', env })).toBe(
+      'audit chain intact: 12 lines, checkpoint matches\n',
     );
-    writeFileSync(join(dir, 'edited.log'), edited);
-    const bad = spawnSync(process.execPath, [BIN, 'audit', 'verify', join(dir, 'edited.log')], {
-      encoding: 'utf8',
-    });
+    writeFileSync(join(dir, 'edited.log'), `${edited}\n`);
+    const bad = spawnSync(
+      process.execPath,
+      [BIN, 'audit', 'verify', join(dir, 'edited.log'), '--checkpoint', `${file}.head`],
+      { encoding: 'utf8', env },
+    );
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toContain('audit chain broken at line 8');
-  });
+    expect(bad.stdout).toContain('line 8: MAC does not match: edited or forged');
+  }, 60_000);
 
   it('fail-closed: when the audit line cannot be written the request is refused and nothing changes', async () => {
     const gw = await startTestGateway({ SGW_AUDIT_FILE: '/dev/full', SGW_AUDIT_FAIL_CLOSED: 'true' });
@@ -190,11 +201,32 @@ describe('audit trail', () => {
   });
 
   it('fail-open (default): an unwritable audit trail is logged and requests go on', async () => {
-    const gw = await startTestGateway({ SGW_AUDIT_FILE: '/dev/full' });
+    const { logger, lines } = memoryLogger();
+    const apiKey = 'fail-open-key-0123456789';
+    const gw = await startGateway(
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-gw-')),
+        SGW_API_KEY: apiKey,
+        SGW_AUDIT_FILE: '/dev/full',
+      },
+      { logger },
+    );
     try {
-      expect((await gw.put('tfy-secret/audit/open', secretValue())).status).toBe(200);
+      const put = await fetch(`${gw.url}/secrets`, {
+        method: 'PUT',
+        headers: { 'X-API-Key': apiKey, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ path: 'tfy-secret/audit/open', value: 'not-a-real-value' }),
+      });
+      expect(put.status).toBe(200);
     } finally {
       await gw.shutdown();
     }
+    expect(lines.find((l) => l.msg === 'audit trail cannot be written')).toMatchObject({
+      level: 50,
+      err: { code: 'ENOSPC' },
+      failClosed: false,
+    });
   });
 });

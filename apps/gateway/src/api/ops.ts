@@ -44,8 +44,12 @@ export function opsRoutes(deps: OpsDeps): Route[] {
 
   const readyz = async (): Promise<Outcome> => {
     if (deps.isAccepting && !deps.isAccepting()) return notReady('gateway is shutting down');
-    if (audit?.failClosed && !audit.writable) {
-      return notReady('the audit trail cannot be written and the gateway is in fail-closed mode');
+    // retry() also lets an idle gateway notice that the disk has room again.
+    if (audit?.failClosed && !(await audit.retry())) {
+      const code = (audit.lastError as { code?: string } | undefined)?.code;
+      return notReady(
+        `the audit trail cannot be written${code ? ` (${code})` : ''} and the gateway is in fail-closed mode`,
+      );
     }
     try {
       await service.check();
