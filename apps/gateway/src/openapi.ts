@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   deleteBody,
+  deleteResponse,
   errorResponse,
   getQuery,
   getResponse,
@@ -73,8 +74,11 @@ export function buildOpenApi(options: { headerName: string; root: string }) {
           summary: 'Delete every version of a secret, or one version',
           requestBody: { required: false, content: { 'application/json': { schema: schema(deleteBody) } } },
           responses: {
-            '200': { description: 'deleted' },
-            ...errors(400, 401, 403, 429, 502, 503),
+            '200': {
+              description: 'deleted',
+              content: { 'application/json': { schema: schema(deleteResponse) } },
+            },
+            ...errors(400, 401, 403, 413, 429, 502, 503),
           },
         },
       },

@@ -44,6 +44,11 @@ export const getResponse = z.object({
   version: z.number().int().positive(),
   value: z.string(),
 });
+export const deleteResponse = z.object({
+  path: z.string(),
+  version: z.number().int().positive().optional().describe('Present when one version was deleted'),
+  deleted: z.literal(true),
+});
 export const rootResponse = z.object({ path: z.string(), value: z.literal('') });
 export const errorResponse = z.object({
   statusCode: z.number().int(),

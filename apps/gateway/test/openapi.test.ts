@@ -1,48 +1,132 @@
-import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { buildOpenApi } from '../src/openapi.ts';
-import { deleteBody, getQuery, putBody } from '../src/schemas.ts';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkNoValueInLogs, secretValue, startTestGateway, type TestGateway } from './helpers.ts';
 
-describe('GET /openapi.json', () => {
-  const doc = buildOpenApi({ headerName: 'x-api-key', root: 'tfy-secret' }) as unknown as {
-    openapi: string;
-    components: { securitySchemes: { apiKey: { name: string } } };
-    paths: {
-      '/secrets': Record<
-        string,
-        {
-          requestBody?: { content: Record<string, { schema: unknown }> };
-          parameters?: Array<{ name: string; required: boolean }>;
-          responses: Record<string, unknown>;
-        }
-      >;
-    };
-  };
+// /openapi.json is checked against what the live server answers: every answer below must be a
+// documented status of its operation, and its body must validate against the documented schema.
 
-  it('describes the three operations with the auth header and every documented status', () => {
-    expect(doc.openapi).toBe('3.1.0');
-    expect(doc.components.securitySchemes.apiKey.name).toBe('x-api-key');
-    const ops = doc.paths['/secrets'];
-    expect(Object.keys(ops).sort()).toEqual(['delete', 'get', 'put']);
-    expect(Object.keys(ops.put?.responses ?? {})).toEqual(
-      expect.arrayContaining(['200', '400', '401', '403', '413', '429', '502', '503']),
-    );
-    expect(Object.keys(ops.get?.responses ?? {})).toContain('404');
+interface Operation {
+  requestBody?: { content: Record<string, { schema: object }> };
+  parameters?: Array<{ name: string; required: boolean }>;
+  responses: Record<string, { content?: Record<string, { schema: object }> }>;
+}
+interface Doc {
+  openapi: string;
+  components: { securitySchemes: { apiKey: { name: string } }; schemas: Record<string, object> };
+  paths: Record<string, Record<string, Operation>>;
+}
+
+let gw: TestGateway;
+let doc: Doc;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+beforeAll(async () => {
+  gw = await startTestGateway({ SGW_BODY_LIMIT_BYTES: '4096' });
+  doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as Doc;
+  ajv.addSchema({ $id: 'doc', components: doc.components }, 'doc');
+});
+afterAll(() => gw.shutdown());
+checkNoValueInLogs();
+
+/** The documented schema of `method`'s `status` answer, with $refs pointing into the document. */
+function responseSchema(method: string, status: number): object | undefined {
+  const op = doc.paths['/secrets']?.[method];
+  expect(op, `${method} is documented`).toBeDefined();
+  const response = op?.responses[String(status)];
+  expect(response, `${method} ${status} is a documented status`).toBeDefined();
+  const schema = response?.content?.['application/json']?.schema;
+  return schema && JSON.parse(JSON.stringify(schema).replaceAll('"#/components', '"doc#/components'));
+}
+
+async function expectDocumented(method: string, res: Response): Promise<void> {
+  const schema = responseSchema(method, res.status);
+  expect(schema, `${method} ${res.status} documents its body`).toBeDefined();
+  const body = await res.json();
+  const validate = ajv.compile(schema as object);
+  expect(validate(body), `${method} ${res.status}: ${JSON.stringify(validate.errors)}`).toBe(true);
+}
+
+const send = (method: string, body?: unknown, headers: Record<string, string> = gw.headers, query = '') =>
+  fetch(`${gw.url}/secrets${query}`, {
+    method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
 
-  it('is generated from the very schemas the routes validate with', () => {
-    const ops = doc.paths['/secrets'];
-    expect(ops.put?.requestBody?.content['application/json']?.schema).toEqual(
-      z.toJSONSchema(putBody, { io: 'input', unrepresentable: 'any' }),
+describe('/openapi.json against live answers', () => {
+  it('names the configured auth header', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.apiKey.name).toBe('x-api-key');
+  });
+
+  it('PUT: 200, 400, 401 and 413 are documented with the bodies the server sends', async () => {
+    const path = 'tfy-secret/openapi/put';
+    const ok = await send('PUT', { path, value: secretValue() });
+    expect(ok.status).toBe(200);
+    await expectDocumented('put', ok);
+    await expectDocumented('put', await send('PUT', { path: 'nope', value: 'x' }));
+    await expectDocumented(
+      'put',
+      await send('PUT', { path, value: 'x' }, { 'X-API-Key': 'wrong-key-0123456789' }),
     );
-    expect(ops.delete?.requestBody?.content['application/json']?.schema).toEqual(
-      z.toJSONSchema(deleteBody, { io: 'input', unrepresentable: 'any' }),
+    const big = await send('PUT', { path, value: 'x'.repeat(5000) });
+    expect(big.status).toBe(413);
+    await expectDocumented('put', big);
+  });
+
+  it('GET: the secret, the root check, 404 and 400', async () => {
+    const path = 'tfy-secret/openapi/get';
+    await gw.put(path, secretValue());
+    const found = await gw.get(`path=${path}`);
+    expect(found.status).toBe(200);
+    await expectDocumented('get', found);
+    await expectDocumented('get', await gw.get('path=tfy-secret'));
+    const missing = await gw.get(`path=${path}-missing`);
+    expect(missing.status).toBe(404);
+    await expectDocumented('get', missing);
+    await expectDocumented('get', await gw.get(`path=${path}&version=0`));
+  });
+
+  it('DELETE: one version and every version (200 bodies), 400 for what does not exist', async () => {
+    const path = 'tfy-secret/openapi/delete';
+    await gw.put(path, secretValue());
+    await gw.put(path, secretValue());
+    const one = await send('DELETE', { path, version: 2 });
+    expect(one.status).toBe(200);
+    await expectDocumented('delete', one);
+    const all = await send('DELETE', { path });
+    expect(all.status).toBe(200);
+    await expectDocumented('delete', all);
+    const again = await send('DELETE', { path });
+    expect(again.status).toBe(400);
+    await expectDocumented('delete', again);
+  });
+
+  it('any method the document does not list is 405, with Allow naming exactly the documented ones', async () => {
+    const documented = Object.keys(doc.paths['/secrets'] ?? {}).map((m) => m.toUpperCase());
+    for (const method of ['POST', 'PATCH']) {
+      const res = await send(method);
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')?.split(', ').sort()).toEqual(documented.sort());
+    }
+  });
+
+  it('the documented request schemas accept what the server accepts and refuse what it refuses', () => {
+    const put = ajv.compile(
+      doc.paths['/secrets']?.put?.requestBody?.content['application/json']?.schema as object,
     );
-    expect(ops.get?.parameters?.map((p) => [p.name, p.required])).toEqual(
-      Object.keys((z.toJSONSchema(getQuery) as { properties: object }).properties).map((name) => [
-        name,
-        name === 'path',
-      ]),
+    expect(put({ path: 'tfy-secret/a/b', value: '' })).toBe(true);
+    expect(put({ path: 'tfy-secret/a/b' })).toBe(false);
+    expect(put({ path: 'tfy-secret/a/b', value: 1 })).toBe(false);
+    const del = ajv.compile(
+      doc.paths['/secrets']?.delete?.requestBody?.content['application/json']?.schema as object,
     );
+    expect(del({ path: 'tfy-secret/a/b', version: 2 })).toBe(true);
+    expect(del({ path: 'tfy-secret/a/b', version: '2' })).toBe(true);
+    expect(del({ version: 2 })).toBe(false);
+    const params = doc.paths['/secrets']?.get?.parameters?.map((p) => [p.name, p.required]);
+    expect(params).toEqual([
+      ['path', true],
+      ['version', false],
+    ]);
   });
 });
