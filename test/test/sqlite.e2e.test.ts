@@ -59,7 +59,8 @@ describe('embedded store end to end', () => {
     expect(gw.output()).toContain('"msg":"stopped"');
   });
 
-  it('refuses to start with a clear message on bad configuration', async () => {
+  // Three starts of the bin, each compiling the sources: seconds apiece on a busy machine.
+  it('refuses to start with a clear message on bad configuration', { timeout: 60_000 }, async () => {
     await expect(start({ PORT: 'eighty' })).rejects.toThrow(/PORT: must be a whole number/);
     await expect(start({ SGW_BACKEND: 'floppy' })).rejects.toThrow(/SGW_BACKEND must be one of/);
     await expect(start({ SGW_MASTER_KEY: 'c2hvcnQ=' })).rejects.toThrow(
