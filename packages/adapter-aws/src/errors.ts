@@ -67,11 +67,16 @@ export function isMarkedForDeletion(error: unknown): boolean {
 const detailOf = (operation: string, error: unknown) => {
   const name = nameOf(error);
   const status = statusOf(error);
-  const code = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name)
-    ? name
-    : status === undefined
-      ? undefined
-      : String(status);
+  // No HTTP answer: the socket's code (ECONNREFUSED) says more than the class name `Error`.
+  const net = (error as { code?: unknown })?.code;
+  const code =
+    status === undefined && typeof net === 'string' && /^[A-Z][A-Z0-9_]{0,40}$/.test(net)
+      ? net
+      : /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name)
+        ? name
+        : status === undefined
+          ? undefined
+          : String(status);
   return { backend: 'aws', operation, ...(code ? { backendCode: code } : {}) };
 };
 
