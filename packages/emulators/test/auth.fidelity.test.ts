@@ -92,8 +92,11 @@ describe('AWS credentials and IAM (https://docs.aws.amazon.com/secretsmanager/la
       credentials: { accessKeyId, secretAccessKey: 'x' },
       maxAttempts: 1,
     });
-  const describeError = (c: SecretsManagerClient) =>
-    c.send(new DescribeSecretCommand({ SecretId: 'tfy-secret/none' })).catch((e: Error) => e);
+  const describeError = (c: SecretsManagerClient): Promise<Error> =>
+    c.send(new DescribeSecretCommand({ SecretId: 'tfy-secret/none' })).then(
+      () => new Error('no error'),
+      (e: Error) => e,
+    );
 
   it('an access key id AWS never issued: 400 UnrecognizedClientException', async () => {
     aws.state.accessKeyIds.add('AKIAKNOWN');
