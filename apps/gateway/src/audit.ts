@@ -91,6 +91,11 @@ export class AuditLog {
     writeAll(0);
   }
 
+  /** False while the trail cannot be written (fail-closed mode makes /readyz answer 503 then). */
+  get writable(): boolean {
+    return this.#broken === undefined;
+  }
+
   close(): void {
     if (this.#ownsFd) closeSync(this.#fd);
   }

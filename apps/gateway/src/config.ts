@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { parseSecretPath } from '@secret-gateway/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { compileTrust } from './client-address.ts';
 
 /**
  * The gateway's configuration: defaults, then the YAML file (`--config` or SGW_CONFIG), then
@@ -20,8 +22,17 @@ const keySchema = z
       )
       .optional(),
     /** Plain keys are accepted only from the environment (SGW_API_KEY), never from the file. */
-    key: z.string().min(16, 'must be at least 16 characters').optional(),
+    key: z.string().optional(),
+    /**
+     * A Basic credential (TrueFoundry's "Custom Basic Auth"): presented as `Authorization: Basic
+     * base64(user:password)`; `sha256` is then the SHA-256 of the password.
+     */
+    basicUser: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . @ -')
+      .optional(),
     operations: z.array(operation).min(1).default(['read', 'write', 'delete']),
+    /** Whole-segment path prefixes under the root (checked against the root in loadConfig). */
     prefixes: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict()
@@ -44,6 +55,12 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid HTTP header name')
           .default('X-API-Key'),
         keys: z.array(keySchema).default([]),
+        /**
+         * Proxies (addresses or CIDRs, or proxy-addr's names: loopback, linklocal, uniquelocal) whose
+         * X-Forwarded-For is believed, for the failed-auth limiter and the audit trail. Empty: the
+         * socket's address is the client.
+         */
+        trustedProxies: z.array(z.string().min(1)).default([]),
         failedAuth: z
           .object({
             /** Failures from one client address before it is refused (429). */
@@ -74,6 +91,10 @@ export const configSchema = z
           .min(1024)
           .max(128 * 1024 * 1024)
           .optional(),
+        /** A client has this long to send its request headers (slow clients cannot hold connections). */
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+        /** ... and this long for the whole request, body included. */
+        requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
       })
       .strict()
       .prefault({}),
@@ -147,6 +168,11 @@ const bool = (v: string) => {
   throw new EnvValueError(`must be true or false (got ${JSON.stringify(v)})`);
 };
 const str = (v: string) => v;
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Environment variable -> config path. Environment wins over the file. */
 const ENV: Array<[string, string[], (v: string) => unknown]> = [
@@ -157,8 +183,11 @@ const ENV: Array<[string, string[], (v: string) => unknown]> = [
   ['SGW_ROOT', ['root'], str],
   ['SGW_READ_ONLY', ['readOnly'], bool],
   ['SGW_AUTH_HEADER', ['auth', 'header'], str],
+  ['SGW_TRUSTED_PROXIES', ['auth', 'trustedProxies'], list],
   ['SGW_MAX_VALUE_BYTES', ['limits', 'maxValueBytes'], int],
   ['SGW_BODY_LIMIT_BYTES', ['limits', 'bodyLimitBytes'], int],
+  ['SGW_HEADERS_TIMEOUT_MS', ['limits', 'headersTimeoutMs'], int],
+  ['SGW_REQUEST_TIMEOUT_MS', ['limits', 'requestTimeoutMs'], int],
   ['SGW_BACKEND_TIMEOUT_MS', ['backendTimeoutMs'], int],
   ['SGW_SHUTDOWN_TIMEOUT_MS', ['shutdownTimeoutMs'], int],
   ['SGW_LOG_LEVEL', ['log', 'level'], str],
@@ -237,18 +266,42 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const config = parsed.data;
+  const problems: string[] = [];
   for (const key of config.auth.keys) {
     if (key.key !== undefined) {
-      throw new ConfigError(
-        `invalid configuration:\n  auth.keys (${key.name}): plain keys are not accepted in the file; use sha256`,
-      );
+      problems.push(`auth.keys (${key.name}): plain keys are not accepted in the file; use sha256`);
+    }
+    for (const prefix of key.prefixes ?? []) {
+      const problem = prefixProblem(prefix, config.root);
+      if (problem) problems.push(`auth.keys (${key.name}).prefixes: ${JSON.stringify(prefix)} ${problem}`);
     }
   }
-  if (env.SGW_API_KEY) {
-    if (env.SGW_API_KEY.length < 16)
-      throw new ConfigError('invalid configuration:\n  SGW_API_KEY: must be at least 16 characters');
-    config.auth.keys.push({ name: 'env', key: env.SGW_API_KEY, operations: ['read', 'write', 'delete'] });
+  try {
+    compileTrust(config.auth.trustedProxies);
+    if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+      problems.push(
+        'limits.headersTimeoutMs (SGW_HEADERS_TIMEOUT_MS): must not be more than limits.requestTimeoutMs',
+      );
+    }
+  } catch (error) {
+    problems.push(`auth.trustedProxies (SGW_TRUSTED_PROXIES): ${(error as Error).message}`);
   }
+  const full = ['read', 'write', 'delete'] as Operation[];
+  if (env.SGW_API_KEY) {
+    const problem = keyProblem(env.SGW_API_KEY);
+    if (problem) problems.push(`SGW_API_KEY: ${problem}`);
+    else config.auth.keys.push({ name: 'env', key: env.SGW_API_KEY, operations: full });
+  }
+  if (env.SGW_BASIC_AUTH_USER || env.SGW_BASIC_AUTH_PASSWORD) {
+    const user = env.SGW_BASIC_AUTH_USER ?? '';
+    const password = env.SGW_BASIC_AUTH_PASSWORD ?? '';
+    const problem = !/^[A-Za-z0-9_.@-]{1,64}$/.test(user)
+      ? 'SGW_BASIC_AUTH_USER: must be 1-64 characters of A-Z a-z 0-9 _ . @ - (and set with SGW_BASIC_AUTH_PASSWORD)'
+      : keyProblem(password) && `SGW_BASIC_AUTH_PASSWORD: ${keyProblem(password)}`;
+    if (problem) problems.push(problem);
+    else config.auth.keys.push({ name: 'env-basic', basicUser: user, key: password, operations: full });
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   // A JSON string can take up to 6 bytes per byte of value (\u escapes), plus the path and framing.
   const bodyLimitBytes = config.limits.bodyLimitBytes ?? config.limits.maxValueBytes * 6 + 8192;
   return { ...config, bodyLimitBytes };
@@ -262,4 +315,33 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
  */
 export function cacheEnabled(config: GatewayConfig): boolean {
   return config.cache.mode === 'on' || (config.cache.mode === 'auto' && config.backend !== 'memory');
+}
+
+/**
+ * Why a key (or Basic password) could never work, or undefined. Header values lose leading and
+ * trailing white space on the wire and carry no reliable non-ASCII, so such a key could never match.
+ */
+export function keyProblem(key: string): string | undefined {
+  if (key.length < 16) return 'must be at least 16 characters';
+  if (BEARER_PREFIX.test(key)) {
+    return 'must be the key alone: clients send it bare or as "Authorization: Bearer <key>"';
+  }
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    return 'must be printable ASCII without spaces (check for a trailing newline or space)';
+  }
+  return undefined;
+}
+
+const BEARER_PREFIX = /^bearer\s/i;
+
+/** Why a key's path prefix is unusable under `root`, or undefined. */
+function prefixProblem(prefix: string, root: string): string | undefined {
+  const trimmed = prefix.replace(/\/+$/, '');
+  if (trimmed === root) return undefined;
+  try {
+    parseSecretPath(trimmed, root);
+    return undefined;
+  } catch (error) {
+    return `is not a path under ${root}/ (${(error as Error).message})`;
+  }
 }

@@ -3,7 +3,7 @@ export { AuditLog, verifyAuditText } from './audit.ts';
 export { allows, FailedAuthLimiter, KeyStore, sha256Hex } from './auth.ts';
 export { BACKENDS, createBackend } from './backends.ts';
 export { ConfigError, loadConfig } from './config.ts';
-export { sendThrown } from './http-errors.ts';
+export { outcomeOf, sendOutcome } from './http-errors.ts';
 export { createLogger } from './logger.ts';
 export { GatewayMetrics } from './metrics.ts';
 export { buildOpenApi } from './openapi.ts';

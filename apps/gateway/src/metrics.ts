@@ -31,6 +31,16 @@ export class GatewayMetrics {
     help: 'Requests refused for a missing or wrong auth header',
     registers: [this.registry],
   });
+  readonly authThrottled = new Counter({
+    name: 'sgw_auth_throttled_total',
+    help: 'Failed authentication attempts answered 429 because their client address is throttled',
+    registers: [this.registry],
+  });
+  readonly authLockouts = new Counter({
+    name: 'sgw_auth_lockouts_total',
+    help: 'Times a client address was throttled after repeated failed authentication',
+    registers: [this.registry],
+  });
   readonly cacheEvents = new SeriesCounter(
     'sgw_cache_reads_total',
     'Cached reads by result: hit, miss, coalesced (joined a load in flight), stale (served during a backend failure)',

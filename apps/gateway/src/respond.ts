@@ -35,9 +35,15 @@ export class PreparedJson {
 }
 
 /** Writes a JSON response. Every route answers through here, so all answers look the same. */
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
-  if (body instanceof PreparedJson) writeText(res, status, JSON_TYPE, body.text, headers, body.length);
-  else writeText(res, status, JSON_TYPE, JSON.stringify(body), headers);
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Headers,
+  close = false,
+): void {
+  if (body instanceof PreparedJson) writeText(res, status, JSON_TYPE, body.text, headers, body.length, close);
+  else writeText(res, status, JSON_TYPE, JSON.stringify(body), headers, undefined, close);
 }
 
 /**
@@ -51,14 +57,14 @@ export function writeText(
   text: string,
   headers?: Headers,
   length = String(Buffer.byteLength(text)),
+  close = false,
 ): void {
   const meta = (res as Tracked)[META];
   const head: string[] = ['Content-Type', contentType, 'Content-Length', length];
-  if (meta) {
-    head.push('X-Request-Id', meta.id);
-    // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets.
-    if (meta.close) head.push('Connection', 'close');
-  }
+  if (meta) head.push('X-Request-Id', meta.id);
+  // While draining, tell keep-alive clients to go, so shutdown does not wait for idle sockets; and
+  // after an answer given without reading the request's body, the connection cannot be reused.
+  if (close || meta?.close) head.push('Connection', 'close');
   if (Array.isArray(headers)) for (const item of headers) head.push(item);
   else if (headers)
     for (const name in headers) head.push(name, (headers as Record<string, string>)[name] as string);

@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import { AuditLog } from './audit.ts';
 import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
 import { createBackend, type Env } from './backends.ts';
+import { compileTrust } from './client-address.ts';
 import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
 import { createHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
@@ -95,20 +96,18 @@ export async function startGateway(
     audit,
     readOnly: config.readOnly,
     limiter: new FailedAuthLimiter(config.auth.failedAuth),
+    trust: compileTrust(config.auth.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
     isAccepting: () => accepting,
   });
 
-  const server = createHttpServer(handler, tlsOptions(config));
+  const server = createHttpServer(handler, config.limits, tlsOptions(config));
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
   server.on(config.tls ? 'secureConnection' : 'connection', track);
-  // Slow clients cannot hold a connection open forever.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());

@@ -283,7 +283,7 @@ describe('other methods and routes', () => {
     const post = await fetch(`${gw.url}/secrets`, { method: 'POST', headers: gw.headers });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, PUT, DELETE');
-    expect((await errorOf(post)).code).toBe('invalid_request');
+    expect((await errorOf(post)).code).toBe('method_not_allowed');
     const other = await fetch(`${gw.url}/nope`, { headers: gw.headers });
     expect(other.status).toBe(404);
     expect((await errorOf(other)).code).toBe('not_found');

@@ -76,14 +76,92 @@ describe('header auth', () => {
 });
 
 describe('configured header', () => {
-  it('SGW_AUTH_HEADER=Authorization with a bearer value works as TrueFoundry sends it', async () => {
-    const key = `Bearer ${'k'.repeat(32)}`;
+  it('SGW_AUTH_HEADER=Authorization: the key is accepted as "Bearer <key>" and bare, as TrueFoundry may send it', async () => {
+    const key = 'k'.repeat(32);
     const other = await startTestGateway({ SGW_AUTH_HEADER: 'Authorization', SGW_API_KEY: key });
     try {
-      const ok = await fetch(`${other.url}/secrets?path=tfy-secret`, { headers: { Authorization: key } });
-      expect(ok.status).toBe(200);
-      const xApi = await fetch(`${other.url}/secrets?path=tfy-secret`, { headers: { 'X-API-Key': key } });
-      expect(xApi.status).toBe(401);
+      const status = async (headers: Record<string, string>) =>
+        (await fetch(`${other.url}/secrets?path=tfy-secret`, { headers })).status;
+      expect(await status({ Authorization: `Bearer ${key}` })).toBe(200);
+      expect(await status({ Authorization: `bearer ${key}` })).toBe(200);
+      expect(await status({ Authorization: key })).toBe(200);
+      expect(await status({ Authorization: `Bearer ${key}x` })).toBe(401);
+      expect(await status({ Authorization: `Basic ${key}` })).toBe(401);
+      expect(await status({ 'X-API-Key': key })).toBe(401);
+    } finally {
+      await other.shutdown();
+    }
+  });
+
+  it('refuses at start a key that could never match: too short, spaces, a trailing newline, non-ASCII, a scheme', async () => {
+    for (const [key, why] of [
+      ['short', 'at least 16 characters'],
+      ['key with spaces 0123456789', 'printable ASCII without spaces'],
+      ['0123456789abcdefgh\n', 'trailing newline'],
+      ['0123456789abcdefgh ', 'printable ASCII'],
+      ['0123456789abcdéfgh', 'printable ASCII'],
+      [`Bearer ${'k'.repeat(32)}`, 'the key alone'],
+    ] as const) {
+      await expect(startTestGateway({ SGW_API_KEY: key }), JSON.stringify(key)).rejects.toThrow(why);
+    }
+  });
+});
+
+describe('Basic credentials (TrueFoundry "Custom Basic Auth")', () => {
+  const user = 'truefoundry';
+  const password = `pw-${'p'.repeat(24)}`;
+  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+  it('Authorization: Basic base64(user:password) authenticates; a wrong user or password is 401', async () => {
+    const other = await startTestGateway({ SGW_BASIC_AUTH_USER: user, SGW_BASIC_AUTH_PASSWORD: password });
+    try {
+      const status = async (authorization: string) =>
+        (await fetch(`${other.url}/secrets?path=tfy-secret`, { headers: { Authorization: authorization } }))
+          .status;
+      expect(await status(basic(user, password))).toBe(200);
+      expect(await status(`basic ${Buffer.from(`${user}:${password}`).toString('base64')}`)).toBe(200);
+      expect(await status(basic(user, `${password}x`))).toBe(401);
+      expect(await status(basic('someone', password))).toBe(401);
+      expect(await status(basic(user, ''))).toBe(401);
+      expect(await status(`Basic ${Buffer.from(user).toString('base64')}`)).toBe(401);
+      expect(await status(`Bearer ${password}`)).toBe(401);
+      // The API key keeps working beside it, in its own header.
+      expect((await fetch(`${other.url}/secrets?path=tfy-secret`, { headers: other.headers })).status).toBe(
+        200,
+      );
+    } finally {
+      await other.shutdown();
+    }
+  });
+
+  it('a Basic credential in the file is a user and the SHA-256 of the password, with scopes like any key', async () => {
+    const other = await startTestGateway(
+      {},
+      {
+        auth: {
+          keys: [
+            {
+              name: 'tfy-basic',
+              basicUser: user,
+              sha256: sha256Hex(password),
+              operations: ['read'],
+              prefixes: ['tfy-secret/acme'],
+            },
+          ],
+        },
+      },
+    );
+    try {
+      const headers = { Authorization: basic(user, password) };
+      const get = (path: string) => fetch(`${other.url}/secrets?path=${path}`, { headers });
+      expect((await get('tfy-secret/acme/x')).status).toBe(404);
+      expect((await get('tfy-secret/other/x')).status).toBe(403);
+      const put = await fetch(`${other.url}/secrets`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ path: 'tfy-secret/acme/x', value: 'v' }),
+      });
+      expect(put.status).toBe(403);
     } finally {
       await other.shutdown();
     }

@@ -73,7 +73,7 @@ const LEAKY_VALUE = secretValue('leaky');
 const KEY = 'k'.repeat(32);
 checkNoValueInLogs();
 
-function setup() {
+function setup(lines: string[] = []) {
   const adapter = new FaultyAdapter();
   const metrics = new GatewayMetrics(false);
   const service = new SecretService(adapter, {
@@ -84,7 +84,7 @@ function setup() {
   const app = createApp({
     service,
     keys: new KeyStore('X-API-Key', [{ name: 'test', key: KEY, operations: ['read', 'write', 'delete'] }]),
-    logger: captureLogger(),
+    logger: captureLogger(lines),
     metrics,
     bodyLimitBytes: 1024 * 1024,
   });
@@ -105,21 +105,53 @@ function expectShape(res: request.Response, status: number, code: string): void 
 }
 
 describe('backend failures', () => {
-  it('an adapter bug is 500 internal and the message says nothing more', async () => {
-    const t = setup();
+  /** The log line for a request id, parsed. */
+  const lineOf = (lines: string[], reqId: string) =>
+    lines.map((l) => JSON.parse(l)).find((l) => l.reqId === reqId && l.msg !== 'request');
+
+  it('an adapter bug is 500 internal: the message names only the request id, the log has the class and where', async () => {
+    const lines: string[] = [];
+    const t = setup(lines);
     t.adapter.mode = 'throw-bug';
     const res = await t.get('path=tfy-secret/a/b');
     expectShape(res, 500, 'internal');
-    expect(res.body.message).toBe('internal error');
+    const id = res.headers['x-request-id'] as string;
+    expect(res.body.message).toBe(`internal error (request id ${id})`);
     expect(res.text).not.toContain(LEAKY_VALUE);
+    // Logged at error level with the request id; a bug's message can quote data, so not that.
+    const logged = lineOf(lines, id);
+    expect(logged).toMatchObject({
+      level: 50,
+      msg: 'internal error',
+      status: 500,
+      err: { name: 'TypeError' },
+    });
+    expect(logged.err.at).toMatch(/contract-errors\.test\.ts/);
+    expect(JSON.stringify(logged)).not.toContain(LEAKY_VALUE);
   });
 
-  it('an unexpected backend answer is 502 backend_error', async () => {
-    const t = setup();
+  it('a backend failure answers a generic message; the cause goes to the log, joined by request id', async () => {
+    const lines: string[] = [];
+    const t = setup(lines);
     t.adapter.mode = 'bad-answer';
     expectShape(await t.get('path=tfy-secret/a/b'), 502, 'backend_error');
     t.adapter.mode = 'denied';
-    expectShape(await t.put('tfy-secret/a/b', secretValue()), 502, 'backend_error');
+    const res = await t.put('tfy-secret/a/b', secretValue());
+    expectShape(res, 502, 'backend_error');
+    const id = res.headers['x-request-id'] as string;
+    expect(res.body.message).toBe(
+      `the backend refused or failed the request; the gateway's log has the cause (request id ${id})`,
+    );
+    expect(res.text).not.toContain('403');
+    expect(lineOf(lines, id)).toMatchObject({
+      level: 40,
+      msg: 'backend call failed',
+      method: 'PUT',
+      route: '/secrets',
+      path: 'tfy-secret/a/b',
+      status: 502,
+      err: { code: 'backend_error', reason: 'denied', message: 'backend denied the gateway (403)' },
+    });
   });
 
   it('an unreachable backend is 503 backend_unavailable with Retry-After', async () => {
@@ -144,12 +176,14 @@ describe('backend failures', () => {
   });
 
   it('a backend that hangs is cut off at the deadline: 503 with Retry-After', async () => {
-    const t = setup();
+    const lines: string[] = [];
+    const t = setup(lines);
     t.adapter.mode = 'hang';
     const res = await t.get('path=tfy-secret/a/b');
     expectShape(res, 503, 'backend_unavailable');
-    expect(res.body.message).toContain('within 150 ms');
+    expect(res.body.message).toMatch(/^the backend is unavailable \(timeout\); retry later \(request id /);
     expect(res.headers['retry-after']).toBe('1');
+    expect(lineOf(lines, res.headers['x-request-id'] as string).err.message).toContain('within 150 ms');
   });
 
   it('a write that keeps losing version races is retried, then 503, never 500', async () => {

@@ -11,10 +11,12 @@ import { type RunningGateway, startGateway } from '../src/server.ts';
 const logLines: string[] = [];
 const usedValues = new Set<string>();
 
-export function captureLogger() {
+/** A logger whose lines go to the file's leak check, and to `into` (one entry per line) when given. */
+export function captureLogger(into?: string[]) {
   const sink = new Writable({
     write(chunk, _enc, done) {
       logLines.push(chunk.toString());
+      into?.push(...chunk.toString().split('\n').filter(Boolean));
       done();
     },
   });
@@ -55,6 +57,8 @@ export interface TestGateway extends RunningGateway {
 export async function startTestGateway(
   env: Record<string, string> = {},
   file?: unknown,
+  /** Collects the gateway's log lines, one entry per line. */
+  logInto?: string[],
 ): Promise<TestGateway> {
   const key = `test-key-${randomBytes(12).toString('hex')}`;
   const gw = await startGateway(
@@ -68,7 +72,7 @@ export async function startTestGateway(
       SGW_FAILED_AUTH_DELAY_MS: '0',
       ...env,
     },
-    { logger: captureLogger(), file },
+    { logger: captureLogger(logInto), file },
   );
   const headers = { [env.SGW_AUTH_HEADER ?? 'X-API-Key']: key };
   return {

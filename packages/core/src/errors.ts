@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'not_found'
   | 'unauthorized'
   | 'forbidden'
+  | 'method_not_allowed'
+  | 'request_timeout'
   | 'value_too_large'
   | 'payload_too_large'
   | 'rate_limited'
@@ -111,6 +113,23 @@ export class UnauthorizedError extends SecretGatewayError {
 export class ForbiddenError extends SecretGatewayError {
   constructor(message = 'this key may not perform this operation on this path') {
     super('forbidden', message);
+  }
+}
+
+/** The route exists but not for this method: 405 with the methods it has. */
+export class MethodNotAllowedError extends SecretGatewayError {
+  readonly allow: readonly string[];
+
+  constructor(allow: readonly string[], route: string) {
+    super('method_not_allowed', `method not allowed on ${route} (use ${allow.join(', ')})`);
+    this.allow = allow;
+  }
+}
+
+/** The request body (not the secret value) is over the gateway's limit. */
+export class PayloadTooLargeError extends SecretGatewayError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', `request body exceeds ${limitBytes} bytes`);
   }
 }
 

@@ -50,6 +50,9 @@ export interface SecretRecord {
   cache?: CacheResult;
 }
 
+/** With the u flag a well-formed pair is one code point, so only an unpaired surrogate matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
 
 /**
@@ -102,6 +105,10 @@ export class SecretService {
   async put(pathInput: unknown, value: unknown): Promise<{ path: string; version: number }> {
     const path = this.parsePath(pathInput);
     if (typeof value !== 'string') throw new InvalidRequestError('value must be a string');
+    // JSON can carry a lone surrogate (\ud800); UTF-8 cannot, and would store U+FFFD instead.
+    if (LONE_SURROGATE.test(value)) {
+      throw new InvalidRequestError('value must be valid Unicode text (it holds an unpaired surrogate)');
+    }
     const size = valueBytes(value);
     if (size > this.maxValueBytes) throw new ValueTooLargeError(size, this.maxValueBytes);
     const version = await this.#writes.run(path, () =>
@@ -185,12 +192,15 @@ export class SecretService {
     if (!deleted) throw new SecretNotFoundError(path, version);
   }
 
-  /** Resolves when the backend is reachable; throws BackendUnavailableError otherwise. */
+  /**
+   * Resolves when the backend is ready (reachable, authenticated, permitted); otherwise throws the
+   * adapter's typed error, whose message names the cause. Anything else is wrapped as unavailable.
+   */
   async check(): Promise<void> {
     try {
       await this.#call('check', (o) => this.adapter.check(o));
     } catch (error) {
-      if (SecretGatewayError.isInstance(error) && error.code === 'backend_unavailable') throw error;
+      if (SecretGatewayError.isInstance(error)) throw error;
       throw new BackendUnavailableError('unreachable', 'backend is not ready', { cause: error });
     }
   }
