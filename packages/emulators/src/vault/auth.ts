@@ -53,6 +53,12 @@ export class TokenStore {
     this.#policies.set(token, rules);
   }
 
+  /** Backdoor: a granted token stops working, as after `vault token revoke`. */
+  revoke(token: string): void {
+    this.#policies.delete(token);
+    this.#issued.delete(token);
+  }
+
   /** The rules a token is limited to; undefined for a root token. */
   policyOf(token: string): PolicyRule[] | undefined {
     return this.#policies.get(token);
