@@ -2,6 +2,7 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   type GetSecretValueResponse,
+  PutSecretValueCommand,
   type SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
@@ -10,6 +11,7 @@ import {
   ADAPTER_CONTRACT_VERSION,
   type AdapterCapabilities,
   type BackendAdapter,
+  BackendError,
   type CallOptions,
   type StoredSecret,
   VersionConflictError,
@@ -41,6 +43,9 @@ import {
 export { AWS_ENV, type AwsAdapterOptions, type DeletePolicy, optionsFromEnv } from './config.ts';
 export { pathOf, secretName } from './names.ts';
 export { parseToken, versionToken } from './versions.ts';
+
+/** A fixed idempotency token for the write probe (AWS wants 32-64 characters). */
+const HEALTH_TOKEN = 'sgw-health-check-0000000000000000';
 
 /**
  * AWS Secrets Manager. Integer versions live in deterministic ClientRequestTokens (versions.ts);
@@ -272,10 +277,49 @@ export class AwsAdapter implements BackendAdapter {
     return true;
   }
 
-  /** Describes a name under the IAM prefix that never exists: "not found" means reachable and allowed. */
+  /**
+   * Probes a name under the root that no gateway path maps to. AWS evaluates IAM before it looks the
+   * secret up, so "not found" from DescribeSecret, GetSecretValue and PutSecretValue proves that the
+   * endpoint answers, the credentials are accepted and the policy allows reading and writing there;
+   * AccessDeniedException names the action that is missing. The write probe runs only while the name
+   * does not exist, so it never stores anything.
+   */
   async check(options?: CallOptions): Promise<void> {
+    const aws = this.#aws;
+    const signal = aws.signal(options);
     const name = this.#options.healthCheckName ?? healthCheckName(DEFAULTS.root);
-    await this.#aws.describe(name, this.#aws.signal(options));
+    const probe = async (action: string, run: () => Promise<unknown>) => {
+      try {
+        await run();
+      } catch (error) {
+        if (isNotFound(error)) return;
+        if (
+          (error as { reason?: unknown }).reason !== 'denied' ||
+          awsErrorName(error) !== 'AccessDeniedException'
+        )
+          throw error;
+        throw new BackendError(
+          'denied',
+          `AWS denied secretsmanager:${action} on ${name}: check the IAM policy`,
+          {
+            cause: error,
+            detail: (error as BackendError).detail,
+          },
+        );
+      }
+    };
+    let exists = false;
+    await probe('DescribeSecret', async () => {
+      exists = (await aws.describe(name, signal)) !== undefined;
+    });
+    if (exists) return;
+    await probe('GetSecretValue', () => aws.get(name, undefined, signal));
+    const put = new PutSecretValueCommand({
+      SecretId: name,
+      SecretString: '',
+      ClientRequestToken: HEALTH_TOKEN,
+    });
+    await probe('PutSecretValue', () => aws.send('put', put, signal));
   }
 
   async close(): Promise<void> {

@@ -28,38 +28,71 @@ function retryAfter(error: unknown): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : 1;
 }
 
-/** The one place an Azure SDK error (RestError, AbortError, network error) becomes a typed error. */
+/** An identifier such as `Forbidden` or `ECONNREFUSED`; anything else is dropped. */
+const token = (text: string | undefined) =>
+  text !== undefined && /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(text) ? text : undefined;
+
+/** Errors of @azure/identity: the gateway never got a token to present. */
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialUnavailableError',
+  'AuthenticationError',
+  'AggregateAuthenticationError',
+  'AuthenticationRequiredError',
+]);
+
+/**
+ * The one place an Azure SDK error (RestError, AbortError, network error, identity error) becomes a
+ * typed error. Messages are the adapter's words, the operation, the status and Key Vault's error
+ * code: Key Vault's and Entra ID's message text can name the caller's identity and tenant.
+ */
 export function mapAzureError(error: unknown, what: string): SecretGatewayError {
   if (SecretGatewayError.isInstance(error)) return error;
-  const { name, statusCode: status, code } = shape(error);
+  const { name, statusCode: status } = shape(error);
+  const code = token(shape(error).code);
+  const backendCode = code ?? (status === undefined ? token(name) : String(status));
+  const options = {
+    cause: error,
+    detail: { backend: 'azure', operation: what, ...(backendCode ? { backendCode } : {}) },
+  };
   const label = `Azure Key Vault ${what}`;
+  const suffix = code ? ` ${code}` : '';
   if (name === 'AbortError')
-    return new BackendUnavailableError('timeout', `${label}: cut off at the deadline`, { cause: error });
+    return new BackendUnavailableError('timeout', `${label}: cut off at the deadline`, options);
+  if (name !== undefined && CREDENTIAL_ERRORS.has(name))
+    return new BackendError(
+      'denied',
+      `${label}: no Azure credential could get a token (${name}): set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or run with a managed identity`,
+      options,
+    );
   if (status === undefined)
     // No HTTP answer at all: connection refused or reset, DNS, TLS.
-    return new BackendUnavailableError('unreachable', `${label}: ${code ?? name ?? 'no answer'}`, {
-      cause: error,
-    });
+    return new BackendUnavailableError(
+      'unreachable',
+      `${label}: not reachable (${backendCode ?? 'no answer'})`,
+      options,
+    );
   if (status === 429)
     return new BackendUnavailableError('throttled', `${label}: throttled (429)`, {
-      cause: error,
+      ...options,
       retryAfterSeconds: retryAfter(error),
     });
   if (status === 408 || status === 504)
-    return new BackendUnavailableError('timeout', `${label}: ${status}`, { cause: error });
+    return new BackendUnavailableError('timeout', `${label}: ${status}`, options);
   if (status >= 500)
-    return new BackendUnavailableError('server_error', `${label}: ${status} ${code ?? ''}`.trim(), {
-      cause: error,
-    });
-  if (status === 401 || status === 403)
+    return new BackendUnavailableError('server_error', `${label}: ${status}${suffix}`, options);
+  if (status === 401)
     return new BackendError(
       'denied',
-      `${label}: ${status} ${code ?? ''}: check the identity's role (Key Vault Secrets Officer)`,
-      { cause: error },
+      `${label}: 401${suffix}: Key Vault refused the identity's token`,
+      options,
     );
-  if (status === 409)
-    return new VersionConflictError(`${label}: 409 ${code ?? ''}, the secret is busy`, { cause: error });
-  if (status === 400)
-    return new BackendError('invalid', `${label}: 400 ${code ?? ''}`.trim(), { cause: error });
-  return new BackendError('unexpected', `${label}: ${status} ${code ?? ''}`.trim(), { cause: error });
+  if (status === 403)
+    return new BackendError(
+      'denied',
+      `${label}: 403${suffix}: check the identity's role (Key Vault Secrets Officer)`,
+      options,
+    );
+  if (status === 409) return new VersionConflictError(`${label}: 409${suffix}, the secret is busy`, options);
+  if (status === 400) return new BackendError('invalid', `${label}: 400${suffix}`, options);
+  return new BackendError('unexpected', `${label}: ${status}${suffix}`, options);
 }

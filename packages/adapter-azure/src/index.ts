@@ -32,6 +32,9 @@ export { AZURE_ENV, type AzureAdapterOptions } from './config.ts';
 export { decodeName, encodePath, HASHED_PREFIX, pathOf, secretName } from './names.ts';
 export * from './versions.ts';
 
+/** The name check() probes: `-9` never comes out of the path encoder (names.ts). */
+const HEALTH_NAME = 'sgwc-9-health';
+
 /** Key Vault's value limit is "25 KB"; the lower reading (25,000 bytes) is safe under either. */
 export const AZURE_MAX_VALUE_BYTES = 25_000;
 
@@ -232,13 +235,29 @@ export class AzureAdapter implements BackendAdapter {
     return true;
   }
 
+  /**
+   * Probes a name no gateway path maps to (the encoder never writes `-9`). Key Vault checks the
+   * token and the identity's role before it looks the secret up, so 404 from a get and a delete
+   * proves that the vault answers, the credential gets a token the vault accepts, and the identity
+   * may read and delete secrets (Key Vault Secrets Officer; Secrets User may only read). The delete
+   * probe runs only while the name does not exist, so it never deletes anything.
+   */
   async check(options?: CallOptions): Promise<void> {
-    await this.#call('check', async () => {
-      const pages = this.#client
-        .listPropertiesOfSecrets({ abortSignal: options?.signal })
-        .byPage({ maxPageSize: 1 });
-      await pages.next();
-    });
+    const abortSignal = options?.signal;
+    const probe = async (what: string, run: () => Promise<unknown>) => {
+      try {
+        await run();
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw Object.assign(mapAzureError(error, what), { azureError: error });
+      }
+    };
+    const exists = await probe('check get', () => this.#client.getSecret(HEALTH_NAME, { abortSignal }));
+    if (exists) return;
+    await probe('check delete', () =>
+      this.#client.beginDeleteSecret(HEALTH_NAME, { abortSignal, intervalInMs: this.#pollIntervalMs }),
+    );
   }
 
   async close(): Promise<void> {
@@ -254,7 +273,9 @@ export function fromEnv(
   const vaultUrl = env.AZURE_KEYVAULT_URL;
   if (!vaultUrl)
     throw new Error('SGW_BACKEND=azure needs AZURE_KEYVAULT_URL (https://<vault>.vault.azure.net)');
-  if (!/^https?:\/\//.test(vaultUrl)) throw new Error('AZURE_KEYVAULT_URL must be an https:// URL');
+  // Key Vault serves https only; the SDK would send the bearer token in the clear to anything else.
+  if (!/^https:\/\//.test(vaultUrl))
+    throw new Error('AZURE_KEYVAULT_URL must be an https:// URL (https://<vault>.vault.azure.net)');
   return new AzureAdapter({
     vaultUrl,
     credential: credentialFromEnv(env),

@@ -1,4 +1,5 @@
 import { v1 } from '@google-cloud/secret-manager';
+import { BackendError } from '@secret-gateway/core';
 import { OAuth2Client } from 'google-auth-library';
 import { grpc } from 'google-gax';
 import type { GcpAdapterOptions } from './config.ts';
@@ -27,6 +28,28 @@ export function createGcpClient(options: GcpAdapterOptions): GcpClient {
     ...(options.insecure ? { sslCreds: grpc.credentials.createInsecure() } : {}),
     ...(authClient ? { authClient } : {}),
   });
+}
+
+/**
+ * Finds the credentials, then builds the client's gRPC stub, before any RPC method runs. Every
+ * generated method starts with `this.initialize().catch(err => { throw err; })`: when Application
+ * Default Credentials cannot be found that promise rejects with nobody listening, and Node ends the
+ * process. Awaited here instead, the same failure rejects only the call, and a later call tries again.
+ * `findCredentials` is false on a plain-text channel, where the SDK sends none.
+ */
+export async function initializeClient(client: GcpClient, findCredentials: boolean, what: string) {
+  if (findCredentials) {
+    try {
+      await client.auth.getClient();
+    } catch (error) {
+      throw new BackendError(
+        'denied',
+        'GCP credentials not found: set GOOGLE_APPLICATION_CREDENTIALS to a readable key file or run on a workload identity',
+        { cause: error, detail: { backend: 'gcp', operation: what, backendCode: 'NO_CREDENTIALS' } },
+      );
+    }
+  }
+  await client.initialize();
 }
 
 /** `host:port`, `host` (443) or `[v6]:port`. */

@@ -14,6 +14,8 @@ export interface GcpAdapterOptions {
   timeoutMs?: number;
   /** Labels on new secrets (SGW_GCP_LABELS=team=platform,env=prod). */
   labels?: Record<string, string>;
+  /** The gateway's path root (SGW_ROOT, default `tfy-secret`): check() probes a secret under it. */
+  root?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -57,6 +59,12 @@ export const GCP_ENV = [
     description: 'Deadline for one backend call, SDK retries included (default 5000)',
     example: '5000',
   },
+  {
+    name: 'SGW_ROOT',
+    required: false,
+    description: "The gateway's path root (default tfy-secret); check() probes a secret under it",
+    example: 'tfy-secret',
+  },
 ] as const;
 
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -94,5 +102,6 @@ export function optionsFromEnv(env: Record<string, string | undefined>): GcpAdap
     accessToken: env.SGW_GCP_ACCESS_TOKEN || undefined,
     timeoutMs,
     labels,
+    root: env.SGW_ROOT || undefined,
   };
 }

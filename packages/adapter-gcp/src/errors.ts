@@ -36,55 +36,66 @@ function retryDelaySeconds(error: unknown): number | undefined {
   return undefined;
 }
 
+/** google.rpc.Code names, for the operator's log and messages. */
+const CODE_NAMES = Object.fromEntries(Object.entries(Code).map(([name, n]) => [n, name])) as Record<
+  number,
+  string
+>;
+
 /**
  * The one place a Secret Manager (gRPC) error becomes one of core's typed errors. The gRPC code stays
  * readable through grpcCodeOf() so callers can turn a definite NOT_FOUND or FAILED_PRECONDITION into
- * an answer. Messages name the operation and GCP's details, never a value (GCP never echoes payloads).
+ * an answer. Messages are the adapter's words, the operation and the code name: GCP's `details` can
+ * name the principal and quote the request, so they never reach a message.
  */
 export function mapGcpError(error: unknown, what: string): SecretGatewayError {
   if (SecretGatewayError.isInstance(error)) return error;
-  const code = (error as { code?: unknown })?.code;
-  const details =
-    (error as { details?: string })?.details ?? (error instanceof Error ? error.message : String(error));
-  const mapped = toTyped(typeof code === 'number' ? code : undefined, what, details, error);
+  const raw = (error as { code?: unknown })?.code;
+  const code = typeof raw === 'number' ? raw : undefined;
+  const codeName = code === undefined ? undefined : (CODE_NAMES[code] ?? String(code));
+  const options = {
+    cause: error,
+    detail: { backend: 'gcp', operation: what, ...(codeName ? { backendCode: codeName } : {}) },
+  };
+  const mapped = toTyped(code, codeName ?? 'no gRPC status', what, options);
   Object.defineProperty(mapped, GRPC_CODE, { value: code, enumerable: false });
   return mapped;
 }
 
-function toTyped(
-  code: number | undefined,
-  what: string,
-  details: string,
-  cause: unknown,
-): SecretGatewayError {
+type Options = { cause: unknown; detail: { backend: string; operation: string; backendCode?: string } };
+
+function toTyped(code: number | undefined, name: string, what: string, options: Options): SecretGatewayError {
   switch (code) {
     case Code.RESOURCE_EXHAUSTED:
       return new BackendUnavailableError('throttled', `GCP throttled ${what} (RESOURCE_EXHAUSTED)`, {
-        cause,
-        retryAfterSeconds: retryDelaySeconds(cause) ?? 1,
+        ...options,
+        retryAfterSeconds: retryDelaySeconds(options.cause) ?? 1,
       });
     case Code.CANCELLED: // cancelled at our deadline
     case Code.DEADLINE_EXCEEDED: // the RPC's deadline, or the SDK's bounded retries ran out
-      return new BackendUnavailableError('timeout', `GCP ${what}: deadline exceeded`, { cause });
+      return new BackendUnavailableError('timeout', `GCP ${what}: deadline exceeded`, options);
     case Code.UNAVAILABLE:
-      return new BackendUnavailableError('unreachable', `GCP ${what}: unavailable (${details})`, { cause });
+      return new BackendUnavailableError('unreachable', `GCP ${what}: unavailable (UNAVAILABLE)`, options);
     case Code.ABORTED: // concurrency conflict inside Secret Manager: retryable
-      return new BackendUnavailableError('busy', `GCP ${what}: aborted (${details})`, { cause });
+      return new BackendUnavailableError('busy', `GCP ${what}: aborted (ABORTED)`, options);
     case Code.INTERNAL:
     case Code.UNKNOWN:
-      return new BackendUnavailableError('server_error', `GCP ${what}: ${details}`, { cause });
-    case Code.PERMISSION_DENIED:
+      return new BackendUnavailableError('server_error', `GCP ${what}: server error (${name})`, options);
     case Code.UNAUTHENTICATED:
       return new BackendError(
         'denied',
-        `GCP denied ${what}: check the service account's roles (${details})`,
-        {
-          cause,
-        },
+        `GCP refused the credentials for ${what} (UNAUTHENTICATED): check the service account key or workload identity`,
+        options,
+      );
+    case Code.PERMISSION_DENIED:
+      return new BackendError(
+        'denied',
+        `GCP denied ${what} (PERMISSION_DENIED): check GOOGLE_CLOUD_PROJECT and the service account's roles`,
+        options,
       );
     case Code.INVALID_ARGUMENT:
-      return new BackendError('invalid', `GCP refused ${what} as invalid: ${details}`, { cause });
+      return new BackendError('invalid', `GCP refused ${what} as invalid (INVALID_ARGUMENT)`, options);
     default:
-      return new BackendError('unexpected', `GCP ${what}: ${details}`, { cause });
+      return new BackendError('unexpected', `GCP ${what}: unexpected answer (${name})`, options);
   }
 }

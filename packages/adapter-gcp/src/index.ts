@@ -7,7 +7,7 @@ import {
   type CallOptions,
   type StoredSecret,
 } from '@secret-gateway/core';
-import { createGcpClient, type GcpClient } from './client.ts';
+import { createGcpClient, type GcpClient, initializeClient } from './client.ts';
 import { DEFAULT_TIMEOUT_MS, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
 import { Code, grpcCodeOf, mapGcpError } from './errors.ts';
 import { secretId, secretMetadata, secretName } from './names.ts';
@@ -59,6 +59,8 @@ export class GcpAdapter implements BackendAdapter {
   readonly #client: GcpClient;
   readonly #options: GcpAdapterOptions;
   readonly #timeoutMs: number;
+  /** The client's credentials and stub, once found (see initializeClient). */
+  #ready: Promise<void> | undefined;
 
   constructor(options: GcpAdapterOptions, client?: GcpClient) {
     this.#options = options;
@@ -82,23 +84,37 @@ export class GcpAdapter implements BackendAdapter {
    * ends the RPC itself no later than the budget.)
    */
   async #call<T>(what: string, budget: Budget, fn: (o: object) => Promise<T>, retry = false): Promise<T> {
-    const left = budget.deadline - Date.now();
-    if (budget.signal?.aborted || left <= 0) {
-      throw new BackendUnavailableError('timeout', `GCP ${what}: the deadline passed before the call`);
-    }
+    const late = () =>
+      new BackendUnavailableError('timeout', `GCP ${what}: the deadline passed before the call`);
+    if (budget.signal?.aborted || budget.deadline <= Date.now()) throw late();
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () =>
         reject(new BackendUnavailableError('timeout', `GCP ${what}: cancelled at the deadline`));
     });
     budget.signal?.addEventListener('abort', onAbort, { once: true });
+    const run = async () => {
+      await this.#connect(what);
+      const left = budget.deadline - Date.now();
+      if (left <= 0) throw late();
+      return fn({ timeout: left, retry: retry ? readRetry(left) : NO_RETRY });
+    };
     try {
-      return await Promise.race([fn({ timeout: left, retry: retry ? readRetry(left) : NO_RETRY }), aborted]);
+      return await Promise.race([run(), aborted]);
     } catch (error) {
       throw mapGcpError(error, what);
     } finally {
       budget.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Shared by concurrent calls; forgotten on failure so that fixed credentials are picked up. */
+  #connect(what: string): Promise<void> {
+    this.#ready ??= initializeClient(this.#client, !this.#options.insecure, what).catch((error) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
@@ -226,17 +242,46 @@ export class GcpAdapter implements BackendAdapter {
     }
   }
 
+  /**
+   * Probes a secret under the root that no gateway path maps to. GCP checks IAM before it looks the
+   * secret up, so NOT_FOUND from GetSecret, AccessSecretVersion and AddSecretVersion proves that the
+   * endpoint answers, the credentials are found and accepted, the project is right and the service
+   * account may read and add versions. A wrong project answers PERMISSION_DENIED, as a missing role
+   * does. The write probe runs only while the secret does not exist, so it never stores anything.
+   */
   async check(options?: CallOptions): Promise<void> {
-    await this.#call('check', this.#budget(options), (o) =>
-      this.#client.listSecrets(
-        { parent: `projects/${this.#options.projectId}`, pageSize: 1 },
-        { ...o, autoPaginate: false },
-      ),
+    const budget = this.#budget(options);
+    const project = this.#options.projectId;
+    const name = secretName(project, `${this.#options.root ?? 'tfy-secret'}/@sgw-health`);
+    const probe = async (rpc: string, permission: string, run: (o: object) => Promise<unknown>) => {
+      try {
+        await this.#call(rpc, budget, run);
+        return true;
+      } catch (error) {
+        if (grpcCodeOf(error) === Code.NOT_FOUND) return false;
+        if (grpcCodeOf(error) !== Code.PERMISSION_DENIED) throw error;
+        throw new BackendError(
+          'denied',
+          `GCP denied ${permission} in project ${project}: check GOOGLE_CLOUD_PROJECT and the service account's roles`,
+          { cause: error, detail: (error as BackendError).detail },
+        );
+      }
+    };
+    const exists = await probe('GetSecret', 'secretmanager.secrets.get', (o) =>
+      this.#client.getSecret({ name }, o),
+    );
+    if (exists) return;
+    await probe('AccessSecretVersion', 'secretmanager.versions.access', (o) =>
+      this.#client.accessSecretVersion({ name: versionName(name, LATEST_ALIAS) }, o),
+    );
+    await probe('AddSecretVersion', 'secretmanager.versions.add', (o) =>
+      this.#client.addSecretVersion({ parent: name, payload: encodePayload('') }, o),
     );
   }
 
   async close(): Promise<void> {
-    await this.#client.close();
+    // A stub that never came up (no credentials) has nothing to close, and rejects if asked to.
+    await this.#client.close().catch(() => undefined);
   }
 }
 

@@ -25,6 +25,8 @@ export interface VaultAdapterOptions {
   minReloginIntervalMs?: number;
   /** CA bundle (PEM) for a Vault served with a private CA (VAULT_CACERT). */
   ca?: string;
+  /** The gateway's path root (SGW_ROOT, default `tfy-secret`): check() proves access under it. */
+  root?: string;
 }
 
 export type VaultAuth =
@@ -129,6 +131,13 @@ export const VAULT_ENV = [
     example: '2000',
     description: 'Hard timeout of one Vault request in ms',
   },
+  {
+    name: 'SGW_ROOT',
+    required: false,
+    default: 'tfy-secret',
+    example: 'tfy-secret',
+    description: "The gateway's path root; check() asks Vault for the token's capabilities under it",
+  },
 ] as const;
 
 /** Vault keeps at most this many versions when asked to keep "all" (its field is a uint32). */
@@ -178,5 +187,6 @@ export function optionsFromEnv(env: Record<string, string | undefined>): VaultAd
     maxVersions,
     ca: env.VAULT_CACERT || undefined,
     requestTimeoutMs: timeout,
+    root: env.SGW_ROOT || undefined,
   };
 }

@@ -12,6 +12,7 @@ import { VaultLogin } from './auth.ts';
 import { createVaultClient, type VaultClient, type VaultRequestOptions } from './client.ts';
 import { KEEP_ALL_VERSIONS, optionsFromEnv, type VaultAdapterOptions } from './config.ts';
 import { isNotFound, mapVaultError, vaultStatus } from './errors.ts';
+import { healthName, missingCapabilities, requiredCapabilities } from './health.ts';
 import { dataPath, destroyPath, metadataPath } from './names.ts';
 import { type VaultVersions, versionStates } from './versions.ts';
 
@@ -49,12 +50,14 @@ export class VaultAdapter implements BackendAdapter {
   readonly #login: VaultLogin;
   readonly #timeoutMs: number;
   readonly #maxVersions: number;
+  readonly #root: string;
 
   constructor(options: VaultAdapterOptions) {
     this.mount = (options.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
     this.#maxVersions =
       options.maxVersions && options.maxVersions > 0 ? options.maxVersions : KEEP_ALL_VERSIONS;
     this.#timeoutMs = options.requestTimeoutMs ?? 5000;
+    this.#root = (options.root ?? 'tfy-secret').replace(/^\/+|\/+$/g, '');
     const { client, close } = createVaultClient(options);
     this.#client = client;
     this.#closeClient = close;
@@ -199,16 +202,50 @@ export class VaultAdapter implements BackendAdapter {
     return true;
   }
 
+  /**
+   * Proves what the gateway needs, in order: Vault answers and is unsealed; the token is accepted and
+   * its policy grants every capability the adapter uses under the root (sys/capabilities-self, which
+   * Vault's default policy allows); and a KV v2 engine is mounted where configured (a metadata read
+   * of a name no gateway path maps to answers "not found", not "no handler for route").
+   */
   async check(options?: CallOptions): Promise<void> {
+    const signal = options?.signal;
     // node-vault resolves sys/health whatever its status, so judge by the body: a standby node
     // (429) is fine, a sealed or uninitialised one (or an error body) is not.
-    const health = (await this.#call('health check', options?.signal, (c, o) =>
-      c.health({ requestOptions: o }),
-    )) as { initialized?: boolean; sealed?: boolean };
+    const health = (await this.#call('health check', signal, (c, o) => c.health({ requestOptions: o }))) as {
+      initialized?: boolean;
+      sealed?: boolean;
+    };
     if (health?.initialized !== true || health.sealed !== false) {
       throw new BackendUnavailableError(
         'server_error',
         'Vault is sealed, not initialised, or not answering its health check',
+        { detail: { backend: 'vault', operation: 'health check' } },
+      );
+    }
+    const wanted = requiredCapabilities(this.mount, this.#root);
+    const answer = (await this.#call('check capabilities', signal, (c, o) =>
+      c.write('sys/capabilities-self', { paths: wanted.map((w) => w.probe) }, o),
+    )) as { data?: Record<string, unknown> } & Record<string, unknown>;
+    const missing = missingCapabilities(wanted, answer?.data ?? answer ?? {});
+    if (missing.length > 0) {
+      throw new BackendError('denied', `Vault denies ${missing.join('; ')}: check the token's policy`, {
+        detail: { backend: 'vault', operation: 'check capabilities' },
+      });
+    }
+    try {
+      await this.#call(
+        'check mount',
+        signal,
+        (c, o) => c.read(metadataPath(this.mount, healthName(this.#root)), o),
+        true,
+      );
+    } catch (error) {
+      if ((error as { reason?: unknown }).reason !== 'invalid') throw error;
+      throw new BackendError(
+        'invalid',
+        `Vault has no KV v2 engine mounted at ${this.mount}/: check SGW_VAULT_MOUNT`,
+        { cause: error, detail: (error as BackendError).detail },
       );
     }
   }

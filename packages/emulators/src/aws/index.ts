@@ -184,6 +184,16 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) {
       return awsError(res, 'MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
     }
+    // AWS answers a key id it never issued with 400 UnrecognizedClientException ("The security token
+    // included in the request is invalid."), before looking at the operation.
+    const keyId = /Credential=([^/,\s]+)\//.exec(req.headers.authorization)?.[1];
+    if (state.accessKeyIds.size > 0 && !state.accessKeyIds.has(keyId ?? '')) {
+      return awsError(
+        res,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
+    }
     const name = operationOf(req);
     const op = OPS[name];
     if (!op) return awsError(res, 'UnknownOperationException', `Unknown operation ${name}`);

@@ -68,6 +68,12 @@ export class AwsState {
   readonly secrets = new Map<string, AwsSecret>();
   /** Operations (e.g. `GetSecretValue`) answered with AccessDeniedException, as an IAM policy would. */
   readonly denied = new Set<string>();
+  /**
+   * Access key ids the emulator knows. Empty (the default): any signed request is accepted. Otherwise
+   * a request signed with another key id gets UnrecognizedClientException, as AWS answers a key id it
+   * has never issued.
+   */
+  readonly accessKeyIds = new Set<string>();
   /** Requests per known operation past fault injection (refused ones too), for tests. */
   readonly requests = new Map<string, number>();
 

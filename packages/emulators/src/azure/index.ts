@@ -23,6 +23,20 @@ export interface AzureEmulatorOptions {
   https?: boolean;
   /** Tenant id shown in the bearer challenge. */
   tenantId?: string;
+  /** Bearer tokens accepted; unset or empty accepts any (see AzureEmulator.tokens). */
+  acceptedTokens?: string[];
+}
+
+/**
+ * Which bearer tokens the vault accepts. Key Vault answers a token it cannot validate with 401
+ * (AKV10022/AKV10032 and similar), and an identity without a role on the vault with 403 Forbidden,
+ * inner error ForbiddenByRbac (https://learn.microsoft.com/azure/key-vault/general/rbac-guide).
+ */
+export interface AzureTokens {
+  /** When non-empty, any other token gets 401. */
+  accepted: Set<string>;
+  /** Tokens of identities with no role: valid, but every operation gets 403 ForbiddenByRbac. */
+  denied: Set<string>;
 }
 
 export interface AzureEmulator extends EmulatorHandle {
@@ -32,6 +46,8 @@ export interface AzureEmulator extends EmulatorHandle {
   certPem: string | undefined;
   /** Backdoor for tests. */
   state: AzureState;
+  /** Backdoor for tests: the tokens the vault accepts, and identities it denies. */
+  tokens: AzureTokens;
 }
 
 const PAGE = 25;
@@ -50,6 +66,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
     recoverBusyMs: options.recoverBusyMs ?? 300,
   });
   const tenant = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  const tokens: AzureTokens = { accepted: new Set(options.acceptedTokens ?? []), denied: new Set() };
   let tls: { key: string; cert: string } | undefined;
   if (options.https !== false) {
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
@@ -199,6 +216,17 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
       );
       return error(res, 401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.');
     }
+    const presented = auth.slice('Bearer '.length);
+    if (tokens.accepted.size > 0 && !tokens.accepted.has(presented) && !tokens.denied.has(presented))
+      return error(res, 401, 'Unauthorized', 'AKV10032: Invalid issuer.');
+    if (tokens.denied.has(presented))
+      return error(
+        res,
+        403,
+        'Forbidden',
+        'Caller is not authorized to perform action on resource. Caller: appid=00000000-0000-0000-0000-000000000000',
+        'ForbiddenByRbac',
+      );
     if (!url.searchParams.get('api-version'))
       return error(res, 400, 'BadParameter', 'The api-version query parameter is missing.');
     let body: Json = {};
@@ -247,6 +275,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
     certPem: tls?.cert,
     faults: server.faults,
     state,
+    tokens,
     info: {
       vaultUrl: server.url,
       purgeProtection: state.options.purgeProtection,

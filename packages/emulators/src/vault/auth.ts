@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { PolicyRule } from './policy.ts';
 
 /** Credentials the emulator's AppRole login accepts (`auth/<mount>/login`, mount default `approle`). */
 export interface AppRoleCredentials {
@@ -26,6 +27,8 @@ export interface LoginResult {
 export class TokenStore {
   readonly #root: string;
   readonly #issued = new Set<string>();
+  /** Tokens limited by a policy (backdoor `grant`); any other valid token is a root token. */
+  readonly #policies = new Map<string, PolicyRule[]>();
   /** Logins served since start (for tests). */
   logins = 0;
 
@@ -39,7 +42,26 @@ export class TokenStore {
   }
 
   valid(token: unknown): boolean {
-    return typeof token === 'string' && (token === this.#root || this.#issued.has(token));
+    return (
+      typeof token === 'string' &&
+      (token === this.#root || this.#issued.has(token) || this.#policies.has(token))
+    );
+  }
+
+  /** Backdoor: a token that Vault accepts, limited to a policy's rules. */
+  grant(token: string, rules: PolicyRule[]): void {
+    this.#policies.set(token, rules);
+  }
+
+  /** Backdoor: a granted token stops working, as after `vault token revoke`. */
+  revoke(token: string): void {
+    this.#policies.delete(token);
+    this.#issued.delete(token);
+  }
+
+  /** The rules a token is limited to; undefined for a root token. */
+  policyOf(token: string): PolicyRule[] | undefined {
+    return this.#policies.get(token);
   }
 
   /** Backdoor: every issued (non-root) token stops working, as after expiry or revocation. */

@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, startHttpEmulator } from '../http.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
 import { type AppRoleCredentials, type KubernetesCredentials, TokenStore } from './auth.ts';
+import { allows, capabilitiesOf } from './policy.ts';
 import { KvError, KvStore, metadataBody } from './store.ts';
 
 export type { AppRoleCredentials, KubernetesCredentials } from './auth.ts';
+export type { PolicyRule } from './policy.ts';
 export { KvStore } from './store.ts';
 
 export interface VaultEmulatorOptions {
@@ -34,7 +36,10 @@ export interface VaultEmulator extends EmulatorHandle {
   state: KvStore;
   /** Backdoor for tests: the KV store of a namespace ('' = root namespace). */
   kv: (namespace?: string) => KvStore;
-  /** Backdoor for tests: issued tokens and logins; `revokeIssued()` expires every login token. */
+  /**
+   * Backdoor for tests: issued tokens and logins; `revokeIssued()` expires every login token;
+   * `grant(token, rules)` adds a token limited by a policy, enforced on every request.
+   */
   tokens: TokenStore;
 }
 
@@ -88,21 +93,48 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
       if (answer) return sendJson(res, answer.status, answer.body);
       return errors(res, 404, `no handler for route "${path.slice(4)}". route entry not found.`);
     }
-    if (!tokens.valid(req.headers['x-vault-token'])) return errors(res, 403, 'permission denied');
+    const token = req.headers['x-vault-token'];
+    if (!tokens.valid(token)) return errors(res, 403, 'permission denied');
+    const policy = tokens.policyOf(token as string);
 
-    const prefix = `/v1/${mount}/`;
-    if (!path.startsWith(prefix))
-      return errors(res, 404, `no handler for route "${path.slice(4)}". route entry not found.`);
-    const rest = path.slice(prefix.length);
-    const slash = rest.indexOf('/');
-    const kind = slash === -1 ? rest : rest.slice(0, slash);
-    const secretPath = slash === -1 ? '' : rest.slice(slash + 1);
+    // https://developer.hashicorp.com/vault/api-docs/system/capabilities-self: allowed by Vault's
+    // default policy; answers each path's capabilities at the top level and under `data`.
+    if (path === '/v1/sys/capabilities-self' && (method === 'POST' || method === 'PUT')) {
+      const paths = Array.isArray(body.paths) ? body.paths.map(String) : [String(body.path ?? '')];
+      const answer: Record<string, string[]> = {};
+      for (const p of paths) answer[p] = policy ? capabilitiesOf(policy, p) : ['root'];
+      if (paths.length === 1) answer.capabilities = answer[paths[0] as string] as string[];
+      return sendJson(res, 200, { ...answer, data: answer });
+    }
+
     const store = kv(
       typeof req.headers['x-vault-namespace'] === 'string' ? req.headers['x-vault-namespace'] : '',
     );
     const isList =
       method === 'LIST' ||
       (method === 'GET' && (url.searchParams.get('list') === 'true' || url.searchParams.get('list') === '1'));
+    const prefix = `/v1/${mount}/`;
+    const rest = path.startsWith(prefix) ? path.slice(prefix.length) : '';
+    const slash = rest.indexOf('/');
+    const kind = slash === -1 ? rest : rest.slice(0, slash);
+    const secretPath = slash === -1 ? '' : rest.slice(slash + 1);
+    // The ACL is checked before routing, as in Vault: a denied token learns nothing about mounts.
+    if (policy) {
+      const exists = store.secrets.has(secretPath);
+      const capability =
+        method === 'DELETE'
+          ? 'delete'
+          : isList
+            ? 'list'
+            : method === 'GET'
+              ? 'read'
+              : (kind === 'data' || kind === 'metadata') && !exists
+                ? 'create'
+                : 'update';
+      if (!allows(policy, path.slice(4), capability)) return errors(res, 403, 'permission denied');
+    }
+    if (!path.startsWith(prefix))
+      return errors(res, 404, `no handler for route "${path.slice(4)}". route entry not found.`);
     const versionsOf = () => (Array.isArray(body.versions) ? (body.versions as unknown[]).map(Number) : []);
 
     try {
