@@ -8,6 +8,8 @@ export async function withDeadline<T>(
   ms: number,
   what: string,
   fn: (options: { readonly signal: AbortSignal }) => Promise<T>,
+  /** Names the backend in the timeout's detail, for the operator's log. */
+  backend?: string,
 ): Promise<T> {
   // The AbortController is made only if the adapter asks for the signal: local stores never do,
   // and an AbortController costs more than the SQLite read it would guard.
@@ -23,6 +25,7 @@ export async function withDeadline<T>(
     timer = setTimeout(() => {
       const error = new BackendUnavailableError('timeout', `backend did not answer ${what} within ${ms} ms`, {
         retryAfterSeconds: 1,
+        ...(backend ? { detail: { backend, operation: what, backendCode: 'DEADLINE' } } : {}),
       });
       controller?.abort(error);
       reject(error);

@@ -216,7 +216,7 @@ export class SecretService {
     let outcome = 'ok';
     try {
       if (this.adapter.capabilities.synchronous) return await fn(NO_DEADLINE);
-      return await withDeadline(this.deadlineMs, operation, fn);
+      return await withDeadline(this.deadlineMs, operation, fn, this.adapter.name);
     } catch (error) {
       outcome = SecretGatewayError.isInstance(error) ? error.code : 'internal';
       throw error;
