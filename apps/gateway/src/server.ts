@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -58,6 +58,14 @@ export async function startGateway(
   const config = loadConfig(env, options.file);
   const log = options.logger ?? createLogger(config.log.level);
   const dataDir = resolve(config.dataDir);
+  // Said at every start: the default is relative to the working directory, and a start from another
+  // folder would otherwise make a second store with new keys without a word.
+  const dataDirFrom = env.SGW_DATA_DIR
+    ? 'SGW_DATA_DIR'
+    : (options.file as { dataDir?: unknown } | undefined)?.dataDir !== undefined
+      ? 'the config file'
+      : 'the default ./data of the working directory';
+  log.info({ dataDir, from: dataDirFrom, new: !existsSync(dataDir) }, 'data directory');
 
   const keyConfigs = [...config.auth.keys];
   if (keyConfigs.length === 0) {

@@ -281,3 +281,22 @@ describe('audit: every authenticated request gets exactly one outcome line', () 
     expect(new Set(authenticated.map((l) => l.requestId)).size).toBe(4);
   });
 });
+
+describe('start-up says where the store is', () => {
+  it('logs the resolved data directory, where it came from, and whether it is new', async () => {
+    const lines: string[] = [];
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'sgw-dd-')), 'fresh');
+    const started = await startTestGateway({ SGW_DATA_DIR: dir }, undefined, lines);
+    await started.shutdown();
+    const again = await startTestGateway({ SGW_DATA_DIR: dir }, undefined, lines);
+    await again.shutdown();
+    const said = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'data directory');
+    expect(said.map((l) => [l.dataDir, l.from, l.new])).toEqual([
+      [dir, 'SGW_DATA_DIR', true],
+      [dir, 'SGW_DATA_DIR', false],
+    ]);
+  });
+});
