@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError, MethodNotAllowedError, type SecretService } from '@secret-gateway/core';
+import {
+  InvalidRequestError,
+  MethodNotAllowedError,
+  SecretGatewayError,
+  type SecretService,
+} from '@secret-gateway/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { opsRoutes } from './api/ops.ts';
@@ -7,7 +12,7 @@ import { secretsRoutes } from './api/secrets.ts';
 import type { AuditLog } from './audit.ts';
 import type { FailedAuthLimiter, KeyStore } from './auth.ts';
 import type { Trust } from './client-address.ts';
-import { errorOutcome, outcomeOf } from './http-errors.ts';
+import { outcomeOf } from './http-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createPipeline, type Exchange, type RefusalSink, type Route } from './pipeline.ts';
@@ -79,9 +84,10 @@ export function createApp(deps: AppDeps): GatewayHandler {
       ),
     );
   }
-  app.use((_req: Request, res: Response) =>
-    pipeline.answer(ctxOf(res), errorOutcome(404, 'not_found', 'no such route')),
-  );
+  app.use((_req: Request, res: Response) => {
+    const ctx = ctxOf(res);
+    pipeline.answer(ctx, outcomeOf(new SecretGatewayError('not_found', 'no such route'), ctx.id));
+  });
   // Anything Express itself failed on (a malformed URL, say): a 4xx as invalid_request, else a bug.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
