@@ -36,6 +36,11 @@ export class Keyring {
     return this.#byId.has(keyId);
   }
 
+  /** Ids of every key held, the current one first. */
+  ids(): string[] {
+    return [...this.#byId.keys()];
+  }
+
   seal(plaintext: string, aad: Buffer): Sealed {
     const iv = randomBytes(12);
     const cipher = createCipheriv(ALGORITHM, this.current.key, iv);

@@ -5,12 +5,14 @@ import {
   ADAPTER_CONTRACT_VERSION,
   type AdapterCapabilities,
   type BackendAdapter,
+  BackendError,
   BackendUnavailableError,
   type StoredSecret,
 } from '@secret-gateway/core';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { ChangeWatch } from './changes.ts';
 import { associatedData, Keyring, type Sealed } from './crypto.ts';
-import { loadMasterKeys } from './keys.ts';
+import { loadMasterKeys, missingKeysMessage } from './keys.ts';
 import { migrate } from './schema.ts';
 
 export { associatedData, Keyring, keyIdOf } from './crypto.ts';
@@ -36,6 +38,14 @@ export interface SqliteAdapterOptions {
   prefetch?: boolean;
   /** Milliseconds to wait for another process's write lock (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * How often, at most, to look for other processes' commits to the file, in ms (default 1). Writes
+   * and deletes are acknowledged this much later (see ChangeWatch); 0 checks on every cache hit
+   * (about 4 us each) and delays nothing.
+   */
+  changeCheckMs?: number;
+  /** Where the keys came from (`SGW_MASTER_KEY`, a master.key path), named when the store needs others. */
+  keySource?: string;
 }
 
 interface VersionRow extends Sealed {
@@ -47,21 +57,15 @@ interface VersionRow extends Sealed {
 export class SqliteAdapter implements BackendAdapter {
   readonly contractVersion = ADAPTER_CONTRACT_VERSION;
   readonly name = 'sqlite';
-  readonly capabilities: AdapterCapabilities = {
-    // SQLite's default SQLITE_MAX_LENGTH is 1e9; the gateway's own limit (64 KiB) applies first.
-    maxValueBytes: 512 * 1024 * 1024,
-    maxPathBytes: 1024,
-    // BEGIN IMMEDIATE serialises writers on one file, across processes too.
-    atomicVersionsAcrossReplicas: true,
-    list: true,
-    // better-sqlite3 is synchronous: a deadline timer could never fire during a call.
-    synchronous: true,
-  };
+  readonly capabilities: AdapterCapabilities;
   readonly file: string;
   readonly db: Db;
   /** Resolves with the bytes read once the background prefetch is done (0 when off). */
   readonly prefetched: Promise<number>;
   readonly #keyring: Keyring;
+  readonly #keySource: string | undefined;
+  readonly #changes: ChangeWatch;
+  readonly #keyIds: Statement;
   readonly #stmt: Record<
     | 'latest'
     | 'byVersion'
@@ -82,6 +86,7 @@ export class SqliteAdapter implements BackendAdapter {
   constructor(options: SqliteAdapterOptions) {
     this.file = options.file;
     this.#keyring = options.keyring;
+    this.#keySource = options.keySource;
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
     closeSync(openSync(options.file, 'a', 0o600));
     chmodSync(options.file, 0o600);
@@ -94,7 +99,30 @@ export class SqliteAdapter implements BackendAdapter {
     this.db.pragma(`mmap_size = ${(options.mmapMiB ?? 0) * 1024 * 1024}`);
     // Freed pages are zeroed, so deleted ciphertexts do not linger in the file.
     this.db.pragma('secure_delete = ON');
-    migrate(this.db);
+    try {
+      migrate(this.db);
+      this.#keyIds = this.db.prepare('SELECT key_id FROM key_ids ORDER BY key_id').pluck();
+      // Refuse to start on a store we cannot read all of: serving some secrets and 502 for the rest,
+      // while writing new ones under another key, would look healthy and mix two stores in one.
+      const missing = this.#missingKeyIds();
+      if (missing.length > 0) throw this.#missingKeysError(missing, 'open');
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    const changeCheckMs = options.changeCheckMs ?? 1;
+    this.#changes = new ChangeWatch(this.db, changeCheckMs);
+    this.capabilities = {
+      // SQLite's default SQLITE_MAX_LENGTH is 1e9; the gateway's own limit (64 KiB) applies first.
+      maxValueBytes: 512 * 1024 * 1024,
+      maxPathBytes: 1024,
+      // BEGIN IMMEDIATE serialises writers on one file, across processes too.
+      atomicVersionsAcrossReplicas: true,
+      list: true,
+      // better-sqlite3 is synchronous: a deadline timer could never fire during a call.
+      synchronous: true,
+      externalChangesWindowMs: changeCheckMs,
+    };
     this.prefetched = options.prefetch === false ? Promise.resolve(0) : prefetch(options.file);
 
     const columns = 'v.version, v.key_id AS keyId, v.iv, v.tag, v.ciphertext, s.generation';
@@ -183,8 +211,27 @@ export class SqliteAdapter implements BackendAdapter {
     );
   }
 
+  /** Also fails when rows under a key this gateway lacks appeared since start (another process wrote them). */
   async check(): Promise<void> {
-    this.#guard(() => this.db.prepare('SELECT 1').get());
+    const missing = this.#guard(() => this.#missingKeyIds());
+    if (missing.length > 0) throw this.#missingKeysError(missing, 'check');
+  }
+
+  /** True when another process committed to the file since the last call (see ChangeWatch). */
+  externalChanges(): boolean {
+    return !this.#closed && this.#changes.changed();
+  }
+
+  #missingKeyIds(): string[] {
+    return (this.#keyIds.all() as string[]).filter((id) => !this.#keyring.has(id));
+  }
+
+  #missingKeysError(missing: string[], operation: string): BackendError {
+    return new BackendError(
+      'invalid',
+      missingKeysMessage(this.file, missing, this.#keyring.ids(), this.#keySource),
+      { detail: { backend: this.name, operation } },
+    );
   }
 
   async close(): Promise<void> {
@@ -233,10 +280,12 @@ export function fromEnv(
   env: Record<string, string | undefined>,
   context: { dataDir: string },
 ): SqliteAdapter {
-  const keys = loadMasterKeys(env, context.dataDir);
+  const file = env.SGW_SQLITE_FILE ?? join(context.dataDir, 'secrets.db');
+  const keys = loadMasterKeys(env, context.dataDir, file);
   return new SqliteAdapter({
-    file: env.SGW_SQLITE_FILE ?? join(context.dataDir, 'secrets.db'),
+    file,
     keyring: new Keyring(keys.current, keys.previous),
+    keySource: keys.source,
     cacheMiB: env.SGW_SQLITE_CACHE_MIB ? Number(env.SGW_SQLITE_CACHE_MIB) : undefined,
     mmapMiB: env.SGW_SQLITE_MMAP_MIB ? Number(env.SGW_SQLITE_MMAP_MIB) : undefined,
     prefetch: env.SGW_SQLITE_PREFETCH !== 'false',

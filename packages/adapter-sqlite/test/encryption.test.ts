@@ -113,8 +113,13 @@ describe('keys and files', () => {
       new Keyring(newKey).current.id,
     ]);
     await second.close();
+    // Dropping the old key while rows still need it is refused at start (keys.test.ts); once its
+    // last row is gone, the new key alone opens the store.
+    expect(() => newAdapter(dir, new Keyring(newKey))).toThrow(/does not have/);
+    const cleanup = newAdapter(dir, new Keyring(newKey, [oldKey]));
+    await cleanup.deleteVersion('tfy-secret/rot/a', 1);
+    await cleanup.close();
     const withoutOld = newAdapter(dir, new Keyring(newKey));
-    await expect(withoutOld.read('tfy-secret/rot/a', 1)).rejects.toThrow(/unknown key id/);
     expect((await withoutOld.read('tfy-secret/rot/a', 2))?.value).toBe('under-new-key');
     await withoutOld.close();
   });
@@ -143,9 +148,9 @@ describe('keys and files', () => {
     const a = fromEnv({ SGW_MASTER_KEY: key }, { dataDir: dir });
     await a.write('tfy-secret/env/k', 'v');
     await a.close();
-    const wrong = fromEnv({ SGW_MASTER_KEY: randomBytes(32).toString('base64') }, { dataDir: dir });
-    await expect(wrong.read('tfy-secret/env/k', undefined)).rejects.toMatchObject({ code: 'backend_error' });
-    await wrong.close();
+    expect(() => fromEnv({ SGW_MASTER_KEY: randomBytes(32).toString('base64') }, { dataDir: dir })).toThrow(
+      /set SGW_MASTER_KEY to the key they were written with/,
+    );
   });
 
   it('two adapters on one file (two gateway processes) never hand out the same version', async () => {
@@ -185,10 +190,11 @@ describe('keys and files', () => {
 describe('prefetch', () => {
   it('reads the whole database file once in the background at start', async () => {
     const dir = tempDir();
-    const first = newAdapter(dir);
+    const keyring = new Keyring(randomBytes(32));
+    const first = newAdapter(dir, keyring);
     for (let i = 0; i < 200; i++) await first.write(`tfy-secret/pre/${i}`, 'v'.repeat(500));
     await first.close();
-    const second = newAdapter(dir);
+    const second = newAdapter(dir, keyring);
     expect(await second.prefetched).toBe(statSync(join(dir, 'secrets.db')).size);
     await second.close();
   });

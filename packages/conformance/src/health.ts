@@ -17,9 +17,9 @@ export function health({ runner: { describe, expect }, adapter, freshPath, test 
       expect(['boolean', 'undefined']).toContain(typeof a.capabilities.synchronous);
     });
 
-    test('an adapter that declares itself synchronous settles every call before the next macrotask', async () => {
+    test('an adapter that declares itself synchronous settles every call before the next macrotask', async (skip) => {
       const a = adapter();
-      if (!a.capabilities.synchronous) return;
+      if (!a.capabilities.synchronous) return skip('the adapter does not declare capabilities.synchronous');
       // SecretService arms no deadline for such an adapter: a call that waited on I/O would be unbounded.
       const settlesNow = async (call: Promise<unknown>) => {
         const later = new Promise((resolve) => setImmediate(() => resolve('later')));
@@ -37,9 +37,9 @@ export function health({ runner: { describe, expect }, adapter, freshPath, test 
 
     test(
       'list(prefix) returns live paths under the prefix, sorted',
-      async () => {
+      async (skip) => {
         const a = adapter();
-        if (!a.capabilities.list || !a.list) return;
+        if (!a.capabilities.list || !a.list) return skip('the adapter does not declare capabilities.list');
         const base = freshPath('listing');
         await a.write(`${base}/b`, 'x');
         await a.write(`${base}/a`, 'x');

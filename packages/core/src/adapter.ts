@@ -33,6 +33,14 @@ export interface AdapterCapabilities {
    * Leave it unset for anything that waits on I/O.
    */
   readonly synchronous?: boolean;
+  /**
+   * With `externalChanges`: how old, in ms, the check behind its answer may be (an adapter whose
+   * check is too costly for every cache hit runs it at most this often). SecretService then holds
+   * back the acknowledgement of every write and delete until this long after the backend call
+   * returned, so in any process a read that arrives after the acknowledgement is served after a
+   * check that began after the commit. 0 or unset: every call checks, nothing is held back.
+   */
+  readonly externalChangesWindowMs?: number;
 }
 
 export interface CallOptions {
@@ -68,4 +76,12 @@ export interface BackendAdapter {
   close(): Promise<void>;
   /** Paths under `prefix` that have a live version, sorted. Present when `capabilities.list`. */
   list?(prefix: string, options?: CallOptions): Promise<string[]>;
+  /**
+   * For stores other processes write to directly (several gateways on one SQLite file): true when
+   * another process committed to the store since the last call. SecretService asks before serving
+   * anything from its read cache and drops the whole cache on true, so a value another process
+   * deleted or replaced is not served for the cache TTL. Runs on every cache hit: synchronous,
+   * cheap (see `capabilities.externalChangesWindowMs`), and it must not throw (answer true when unsure).
+   */
+  externalChanges?(): boolean;
 }

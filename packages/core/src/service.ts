@@ -70,6 +70,8 @@ export class SecretService {
   readonly #onCacheEvent: ((result: CacheResult) => void) | undefined;
   readonly cache: ReadCache | undefined;
   readonly #sweeper: NodeJS.Timeout | undefined;
+  /** How long acknowledgements of writes and deletes are held back (see `externalChangesWindowMs`). */
+  readonly #changeWindowMs: number;
 
   constructor(adapter: BackendAdapter, options: SecretServiceOptions = {}) {
     this.adapter = adapter;
@@ -82,6 +84,7 @@ export class SecretService {
     this.#writeRetries = options.writeRetries ?? 8;
     this.#onBackendCall = options.onBackendCall;
     this.#onCacheEvent = options.onCacheEvent;
+    this.#changeWindowMs = adapter.externalChanges ? (adapter.capabilities.externalChangesWindowMs ?? 0) : 0;
     if (options.cache && options.cache.ttlMs > 0) {
       const cache = new ReadCache(options.cache);
       this.cache = cache;
@@ -119,6 +122,7 @@ export class SecretService {
         // Even a failed write may have reached the backend: forget what we knew either way.
       ).finally(() => this.cache?.invalidate(path)),
     );
+    await this.#holdBack(performance.now());
     return { path, version };
   }
 
@@ -142,7 +146,10 @@ export class SecretService {
    * object is the cache entry's own, the same on every hit until the entry goes; do not change it.
    */
   peek(path: string, version?: number): Readonly<StoredSecret> | undefined {
-    const found = this.cache?.fresh(ReadCache.key(path, version));
+    const cache = this.cache;
+    if (cache === undefined) return undefined;
+    if (this.adapter.externalChanges?.()) cache.clear();
+    const found = cache.fresh(ReadCache.key(path, version));
     if (found !== undefined) this.#onCacheEvent?.('hit');
     return found;
   }
@@ -153,6 +160,8 @@ export class SecretService {
     version: number | undefined,
   ): Promise<{ found: StoredSecret | null; result: CacheResult }> {
     const key = ReadCache.key(path, version);
+    // Another process changed the store: anything cached may be gone or replaced there.
+    if (this.adapter.externalChanges?.()) cache.clear();
     const cached = cache.lookup(key);
     if (cached?.fresh) return { found: cached.found, result: 'hit' };
     const { promise, joined } = cache.coalesce(key, async () => {
@@ -190,6 +199,20 @@ export class SecretService {
       ).finally(() => this.cache?.invalidate(path)),
     );
     if (!deleted) throw new SecretNotFoundError(path, version);
+    await this.#holdBack(performance.now());
+  }
+
+  /**
+   * Waits until the adapter's change window has passed since `since` (just after the commit), so
+   * every other process sharing the store has checked for changes after the commit before the
+   * client hears it is done (see `capabilities.externalChangesWindowMs`).
+   */
+  async #holdBack(since: number): Promise<void> {
+    const window = this.#changeWindowMs;
+    // A timer can fire early against the clock (libuv measures from the loop's cached time): re-check.
+    for (let left = window; left > 0; left = window - (performance.now() - since)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+    }
   }
 
   /**

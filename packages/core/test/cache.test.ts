@@ -133,6 +133,19 @@ describe('read cache', () => {
     expect((await after).value).toBe('new');
   });
 
+  it('a load that saw the old value and ends after a write has returned does not refill the cache', async () => {
+    const t = setup();
+    await t.service.put(P, 'old');
+    // The load reads 'old' from the store, then is held until released.
+    t.adapter.hold();
+    const before = t.service.get(P);
+    await t.service.put(P, 'new');
+    t.adapter.release();
+    expect((await before).value).toBe('old');
+    expect((await t.service.get(P)).value).toBe('new');
+    expect(t.adapter.reads).toBe(2);
+  });
+
   it('does not cache "not found" by default', async () => {
     const t = setup();
     await expect(t.service.get(P)).rejects.toMatchObject({ code: 'not_found' });
