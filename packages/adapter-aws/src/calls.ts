@@ -37,13 +37,10 @@ export class AwsCalls {
   async send<T>(what: string, command: unknown, signal: AbortSignal): Promise<T> {
     const timedOut = () => new BackendUnavailableError('timeout', `AWS ${what}: the deadline passed`);
     if (signal.aborted) throw timedOut();
+    // biome-ignore lint/suspicious/noExplicitAny: every command of the client goes through here
+    const call = this.client.send(command as any, { abortSignal: signal });
     try {
-      // biome-ignore lint/suspicious/noExplicitAny: every command of the client goes through here
-      return (await raceAbort(
-        this.client.send(command as any, { abortSignal: signal }),
-        signal,
-        timedOut,
-      )) as T;
+      return (await raceAbort(call, signal, timedOut)) as T;
     } catch (error) {
       throw mapAwsError(error, what);
     }
