@@ -14,8 +14,10 @@ export interface GatewaySettings {
   readonly backendTimeoutMs: number;
 }
 
-/** Defaults of the gateway's configuration, for adapters built without a gateway (tests, libraries). */
-export const DEFAULT_ROOT = 'tfy-secret';
+/**
+ * The gateway's default deadline, for adapters built without a gateway (tests, libraries); the
+ * default root is paths.ts's DEFAULT_ROOT.
+ */
 export const DEFAULT_BACKEND_TIMEOUT_MS = 5000;
 
 /**
