@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { verifyAuditText } from './audit.ts';
 import { sha256Hex } from './auth.ts';
+import { validateBackend } from './backends.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config.ts';
 import { startGateway } from './server.ts';
 
@@ -24,8 +26,14 @@ async function main(args: string[]): Promise<number> {
   }
   if (args[0] === 'config' && args[1] === 'check') {
     const config = loadConfig(process.env, configFile(args.slice(2)));
+    // The backend's settings too, as start would read them, but without connecting.
+    const backend = await validateBackend(config.backend, process.env, {
+      dataDir: resolve(config.dataDir),
+      root: config.root,
+      backendTimeoutMs: config.backendTimeoutMs,
+    });
     process.stdout.write(
-      `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n`,
+      `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${backend}\n`,
     );
     return 0;
   }
