@@ -274,7 +274,8 @@ describe('configuration', () => {
     const res = spawnSync(process.execPath, [BIN, 'config', 'check', '--config', bad], { encoding: 'utf8' });
     expect(res.status).toBe(1);
     expect(res.stderr).toContain('port (PORT): Too big: expected number to be <=65535');
-  });
+    // Two processes, each loading the TypeScript sources: slow on a busy machine.
+  }, 30_000);
 
   it('`sgw-gateway hash-key` prints the SHA-256 to put in the file', () => {
     const out = execFileSync(process.execPath, [BIN, 'hash-key'], {
