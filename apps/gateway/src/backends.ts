@@ -64,7 +64,7 @@ function backendNamed(name: string): Backend {
   const backend = Object.hasOwn(BACKENDS, name) ? BACKENDS[name] : undefined;
   if (!backend) {
     throw new ConfigError(
-      `invalid configuration:\n  backend (SGW_BACKEND): must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`,
+      `invalid configuration:\n  SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`,
     );
   }
   return backend;
