@@ -1,57 +1,93 @@
-import type { BackendAdapter } from '@secret-gateway/core';
+import type { BackendAdapter, GatewaySettings } from '@secret-gateway/core';
+import { ConfigError } from './config.ts';
 
 export type Env = Record<string, string | undefined>;
 
+/** The gateway-wide settings every adapter receives, typed (the root, the deadline, the data dir). */
+export type BackendContext = GatewaySettings;
+
 /**
- * Every backend the gateway can run on, chosen by `SGW_BACKEND`. Each adapter package exports
- * `fromEnv(env[, context])`, reading its own variables (the backend's usual names) and failing with an
- * error that names the missing variable. Loaded lazily so one backend's SDK never loads for another.
+ * Every backend the gateway can run on, chosen by `SGW_BACKEND`. `check` is each adapter's pure
+ * configuration step (its own variables from `env`, the gateway's settings typed): it throws an Error
+ * naming the variable, and describes what it would connect to without connecting or touching files.
+ * `create` runs the same step, then builds the SDK client. Packages are imported lazily, so one
+ * backend's SDK never loads for another.
  */
-export interface BackendContext {
-  /** The gateway's data directory (`SGW_DATA_DIR`), for backends that keep local files. */
-  dataDir: string;
-  /** The path root and the per-call deadline, as resolved from the file and the environment. */
-  root?: string;
-  backendTimeoutMs?: number;
+export interface Backend {
+  check: (env: Env, settings: GatewaySettings) => Promise<string>;
+  create: (env: Env, settings: GatewaySettings) => Promise<BackendAdapter>;
 }
 
-type Factory = (env: Env, context: BackendContext) => Promise<BackendAdapter>;
-
-export const BACKENDS: Record<string, Factory> = {
-  sqlite: async (env, ctx) => (await import('@secret-gateway/adapter-sqlite')).fromEnv(env, ctx),
-  memory: async () => new (await import('@secret-gateway/adapter-memory')).MemoryAdapter(),
-  vault: async (env) => (await import('@secret-gateway/adapter-vault')).fromEnv(env),
-  aws: async (env) => (await import('@secret-gateway/adapter-aws')).fromEnv(env),
-  gcp: async (env) => (await import('@secret-gateway/adapter-gcp')).fromEnv(env),
-  azure: async (env, ctx) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, ctx),
+export const BACKENDS: Record<string, Backend> = {
+  sqlite: {
+    check: async (env, s) => {
+      const sqlite = await import('@secret-gateway/adapter-sqlite');
+      return sqlite.describeSettings(sqlite.settingsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-sqlite')).fromEnv(env, s),
+  },
+  memory: {
+    check: async () => 'memory: in this process only, nothing is kept across restarts',
+    create: async () => new (await import('@secret-gateway/adapter-memory')).MemoryAdapter(),
+  },
+  vault: {
+    check: async (env, s) => {
+      const vault = await import('@secret-gateway/adapter-vault');
+      return vault.describeOptions(vault.optionsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-vault')).fromEnv(env, s),
+  },
+  aws: {
+    check: async (env, s) => {
+      const aws = await import('@secret-gateway/adapter-aws');
+      return aws.describeOptions(aws.optionsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-aws')).fromEnv(env, s),
+  },
+  gcp: {
+    check: async (env, s) => {
+      const gcp = await import('@secret-gateway/adapter-gcp');
+      return gcp.describeOptions(gcp.optionsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-gcp')).fromEnv(env, s),
+  },
+  azure: {
+    check: async (env, s) => {
+      const azure = await import('@secret-gateway/adapter-azure');
+      return azure.describeSettings(azure.settingsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, s),
+  },
 };
 
+function backendNamed(name: string): Backend {
+  const backend = Object.hasOwn(BACKENDS, name) ? BACKENDS[name] : undefined;
+  if (!backend) {
+    throw new ConfigError(
+      `invalid configuration:\n  SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`,
+    );
+  }
+  return backend;
+}
+
+/**
+ * Checks the backend's settings without connecting (`config check`): throws a ConfigError naming the
+ * variable, or returns a short description of what the gateway would use, with no credential in it.
+ */
+export async function validateBackend(name: string, env: Env, settings: GatewaySettings): Promise<string> {
+  const backend = backendNamed(name);
+  try {
+    return await backend.check(env, settings);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  ${(error as Error).message}`);
+  }
+}
+
+/** Builds the adapter: the same configuration step as validateBackend, then the SDK client. */
 export async function createBackend(
   name: string,
   env: Env,
-  context: BackendContext,
+  settings: GatewaySettings,
 ): Promise<BackendAdapter> {
-  const factory = BACKENDS[name];
-  if (!factory) {
-    throw new Error(
-      `SGW_BACKEND must be one of ${Object.keys(BACKENDS).join(', ')} (got ${JSON.stringify(name)})`,
-    );
-  }
-  return factory(adapterEnv(env, context), context);
-}
-
-/**
- * The environment an adapter reads. Adapters read the gateway-wide settings they need from
- * `SGW_ROOT` and `SGW_BACKEND_TIMEOUT_MS`; these come from the resolved configuration, so a value
- * set only in the configuration file reaches the adapter too (the AWS health check probes
- * `<root>/@sgw-health`, which an IAM policy scoped to the root must allow).
- */
-export function adapterEnv(env: Env, context: BackendContext): Env {
-  return {
-    ...env,
-    ...(context.root === undefined ? {} : { SGW_ROOT: context.root }),
-    ...(context.backendTimeoutMs === undefined
-      ? {}
-      : { SGW_BACKEND_TIMEOUT_MS: String(context.backendTimeoutMs) }),
-  };
+  return backendNamed(name).create(env, settings);
 }

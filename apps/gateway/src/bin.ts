@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { loadAuditKey, readCheckpoint } from './audit-chain.ts';
 import { verifyAuditText } from './audit-verify.ts';
 import { sha256Hex } from './auth.ts';
+import { validateBackend } from './backends.ts';
 import { ConfigError, keyProblem, loadConfig, readConfigFile } from './config.ts';
 import { createLogger, drainAllOnExit } from './logger.ts';
 import { installProcessGuards } from './process-guards.ts';
@@ -44,10 +45,16 @@ function program(): Command {
     .command('check')
     .description('validate the configuration (file and environment) as start would, without starting')
     .option(...configOption)
-    .action((options: { config?: string }) => {
+    .action(async (options: { config?: string }) => {
       const config = loadConfig(process.env, configFile(options.config));
+      // The backend's settings too, as start would read them, but without connecting.
+      const backend = await validateBackend(config.backend, process.env, {
+        dataDir: resolve(config.dataDir),
+        root: config.root,
+        backendTimeoutMs: config.backendTimeoutMs,
+      });
       process.stdout.write(
-        `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n`,
+        `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${backend}\n`,
       );
     });
 

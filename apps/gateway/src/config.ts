@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseSecretPath } from '@secret-gateway/core';
+import { BOOLEAN_SPELLINGS, parseBoolean, parseSecretPath } from '@secret-gateway/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { compileTrust } from './client-address.ts';
@@ -166,10 +166,11 @@ const int = (v: string) => {
   if (!/^\d{1,15}$/.test(v)) throw new EnvValueError(`must be a whole number (got ${JSON.stringify(v)})`);
   return Number(v);
 };
+// The one set of boolean spellings, shared with every adapter's variables (core's toolkit).
 const bool = (v: string) => {
-  if (['true', '1'].includes(v)) return true;
-  if (['false', '0'].includes(v)) return false;
-  throw new EnvValueError(`must be true or false (got ${JSON.stringify(v)})`);
+  const value = parseBoolean(v);
+  if (value === undefined) throw new EnvValueError(`must be ${BOOLEAN_SPELLINGS} (got ${JSON.stringify(v)})`);
+  return value;
 };
 const str = (v: string) => v;
 const list = (v: string) =>

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from 'node:tls';
 import { MemoryAdapter } from '@secret-gateway/adapter-memory';
+import type { GatewaySettings } from '@secret-gateway/core';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/auth.ts';
 import { BACKENDS } from '../src/backends.ts';
@@ -217,17 +218,20 @@ describe('configuration', () => {
     [{ portt: 1 }, {}, /Unrecognized key: "portt"/],
     [{ tls: { cert: 'a', key: 'b', requireClientCert: true } }, {}, /tls: requireClientCert needs clientCa/],
     [{}, { SGW_MAX_VALUE_BYTES: '64k' }, /SGW_MAX_VALUE_BYTES: must be a whole number \(got "64k"\)/],
-    [{}, { SGW_READ_ONLY: 'yes' }, /SGW_READ_ONLY: must be true or false/],
+    [{}, { SGW_READ_ONLY: 'yes' }, /SGW_READ_ONLY: must be true, false, 1 or 0/],
     [[], {}, /config file: must be a YAML mapping/],
   ])('names the field and what was expected: %j %j', (file, env, message) => {
     expect(() => loadConfig(env as Record<string, string>, file)).toThrow(message);
   });
 
-  it('the root and backend deadline set only in the file reach the adapter', async () => {
-    let seen: Record<string, string | undefined> = {};
-    BACKENDS.probe = async (env) => {
-      seen = env;
-      return new MemoryAdapter();
+  it('the root and backend deadline set only in the file reach the adapter, typed', async () => {
+    let seen: GatewaySettings | undefined;
+    BACKENDS.probe = {
+      check: async () => 'probe',
+      create: async (_env, settings) => {
+        seen = settings;
+        return new MemoryAdapter();
+      },
     };
     try {
       const gw = await startTestGateway(
@@ -235,16 +239,14 @@ describe('configuration', () => {
         { root: 'acme-root', backendTimeoutMs: 1234 },
       );
       await gw.shutdown();
-      expect(seen.SGW_ROOT).toBe('acme-root');
-      expect(seen.SGW_BACKEND_TIMEOUT_MS).toBe('1234');
+      expect(seen).toMatchObject({ root: 'acme-root', backendTimeoutMs: 1234 });
       // The environment still wins over the file, for the adapter as for the gateway.
       const env = await startTestGateway(
         { SGW_BACKEND: 'probe', SGW_BACKEND_TIMEOUT_MS: '4321' },
         { backendTimeoutMs: 1234 },
       );
       await env.shutdown();
-      expect(seen.SGW_BACKEND_TIMEOUT_MS).toBe('4321');
-      expect(seen.SGW_ROOT).toBe('tfy-secret');
+      expect(seen).toMatchObject({ root: 'tfy-secret', backendTimeoutMs: 4321 });
     } finally {
       delete BACKENDS.probe;
     }
@@ -263,7 +265,10 @@ describe('configuration', () => {
       encoding: 'utf8',
       env: { ...process.env, SGW_API_KEY: '' },
     });
-    expect(ok.stdout).toBe('configuration is valid: backend memory, 1 key(s), http on 0.0.0.0:9000\n');
+    expect(ok.stdout).toBe(
+      'configuration is valid: backend memory, 1 key(s), http on 0.0.0.0:9000\n' +
+        'memory: in this process only, nothing is kept across restarts\n',
+    );
     expect(ok.status).toBe(0);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'port: 99999\n');

@@ -8,7 +8,13 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { BackendUnavailableError, type CallOptions } from '@secret-gateway/core';
+import {
+  sleep as abortableSleep,
+  BackendUnavailableError,
+  type CallOptions,
+  operationBudget,
+  raceAbort,
+} from '@secret-gateway/core';
 import { isMarkedForDeletion, isNotFound, mapAwsError } from './errors.ts';
 import { parseToken, versionToken } from './versions.ts';
 
@@ -24,28 +30,19 @@ export class AwsCalls {
 
   /** One operation's signal: the gateway's deadline, and the adapter's own for direct callers. */
   signal(options: CallOptions | undefined): AbortSignal {
-    const own = AbortSignal.timeout(this.timeoutMs);
-    return options?.signal ? AbortSignal.any([options.signal, own]) : own;
+    return operationBudget(this.timeoutMs, options?.signal).signal;
   }
 
   /** One AWS call. It settles when the signal fires, even while the SDK waits to retry. */
   async send<T>(what: string, command: unknown, signal: AbortSignal): Promise<T> {
     const timedOut = () => new BackendUnavailableError('timeout', `AWS ${what}: the deadline passed`);
     if (signal.aborted) throw timedOut();
-    let onAbort: () => void = () => undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(timedOut());
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
     // biome-ignore lint/suspicious/noExplicitAny: every command of the client goes through here
     const call = this.client.send(command as any, { abortSignal: signal });
-    call.catch(() => undefined); // it may settle after losing the race
     try {
-      return (await Promise.race([call, aborted])) as T;
+      return (await raceAbort(call, signal, timedOut)) as T;
     } catch (error) {
       throw mapAwsError(error, what);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -118,16 +115,9 @@ export class AwsCalls {
 
 /** A wait that ends early, as a timeout, when the operation's signal fires. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      reject(new BackendUnavailableError('timeout', 'AWS: the deadline passed while waiting to retry'));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    }, ms);
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
+  return abortableSleep(
+    ms,
+    signal,
+    () => new BackendUnavailableError('timeout', 'AWS: the deadline passed while waiting to retry'),
+  );
 }

@@ -1,6 +1,14 @@
+import {
+  DEFAULT_BACKEND_TIMEOUT_MS,
+  DEFAULT_ROOT,
+  envInteger,
+  type GatewaySettings,
+} from '@secret-gateway/core';
+
 /**
  * Settings of the AWS adapter: the options object, its defaults, and `optionsFromEnv`, which reads
- * the backend's usual variables (AWS_*) plus SGW_AWS_*. docs/backends/aws.md lists the same.
+ * the backend's usual variables (AWS_*) plus SGW_AWS_*, and takes the root and the deadline from the
+ * gateway's settings. docs/backends/aws.md lists the same.
  */
 export type DeletePolicy = 'recovery-window' | 'force';
 
@@ -26,7 +34,7 @@ export interface AwsAdapterOptions {
   tags?: Record<string, string>;
   /**
    * Budget for one adapter operation in ms, shared by its AWS calls and the SDK's retries
-   * (SGW_BACKEND_TIMEOUT_MS, the gateway's per-call deadline; default 5000).
+   * (the gateway's `backendTimeoutMs`; default 5000).
    */
   timeoutMs?: number;
   /** Attempts per AWS call for transient failures (SGW_AWS_MAX_ATTEMPTS, default 3); throttling is never retried. */
@@ -38,9 +46,9 @@ export interface AwsAdapterOptions {
 export const DEFAULTS = {
   deletePolicy: 'recovery-window' as DeletePolicy,
   recoveryWindowDays: 7,
-  timeoutMs: 5000,
+  timeoutMs: DEFAULT_BACKEND_TIMEOUT_MS,
   maxAttempts: 3,
-  root: 'tfy-secret',
+  root: DEFAULT_ROOT,
 };
 
 /** `<root>/@sgw-health`: under the IAM prefix, and a name no gateway path maps to (`@`). */
@@ -92,31 +100,10 @@ export const AWS_ENV = [
     description: 'Attempts per AWS call on transient errors, 1-10 (default 3)',
     example: '3',
   },
-  {
-    name: 'SGW_BACKEND_TIMEOUT_MS',
-    required: false,
-    description: 'Deadline for one backend call, SDK retries included (default 5000)',
-    example: '5000',
-  },
-  {
-    name: 'SGW_ROOT',
-    required: false,
-    description: "The gateway's path root (default tfy-secret); check() probes <root>/@sgw-health",
-    example: 'tfy-secret',
-  },
 ] as const;
 
 // Tag text AWS documents as allowed everywhere; `sgw-` keys are the adapter's own.
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-
-function integer(env: Record<string, string | undefined>, name: string, min: number, max: number) {
-  const text = env[name];
-  if (!text) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
-  return n;
-}
 
 function parseTags(text: string | undefined): Record<string, string> {
   const tags: Record<string, string> = {};
@@ -135,8 +122,14 @@ function parseTags(text: string | undefined): Record<string, string> {
   return tags;
 }
 
-/** Reads AWS_ENV; throws an Error naming the variable that is missing or malformed. */
-export function optionsFromEnv(env: Record<string, string | undefined>): AwsAdapterOptions {
+/**
+ * Reads AWS_ENV without connecting; throws an Error naming the variable that is missing or
+ * malformed. The root (for the health probe) and the deadline come from the gateway's settings.
+ */
+export function optionsFromEnv(
+  env: Record<string, string | undefined>,
+  settings: Partial<GatewaySettings> = {},
+): AwsAdapterOptions {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) throw new Error('SGW_BACKEND=aws needs AWS_REGION (or AWS_DEFAULT_REGION)');
   const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL || undefined;
@@ -145,10 +138,6 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AwsAdap
   const policy = env.SGW_AWS_DELETE_POLICY || DEFAULTS.deletePolicy;
   if (policy !== 'recovery-window' && policy !== 'force')
     throw new Error(`SGW_AWS_DELETE_POLICY must be recovery-window or force, not ${JSON.stringify(policy)}`);
-  const timeout = env.SGW_BACKEND_TIMEOUT_MS;
-  const timeoutMs = timeout ? Number(timeout) : undefined;
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
-    throw new Error('SGW_BACKEND_TIMEOUT_MS must be a positive number of milliseconds');
   // The SDK's env provider reads the same three variables; taking them from `env` keeps fromEnv pure.
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey))
@@ -161,11 +150,21 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AwsAdap
         ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined }
         : undefined,
     deletePolicy: policy,
-    recoveryWindowDays: integer(env, 'SGW_AWS_RECOVERY_WINDOW_DAYS', 7, 30) ?? DEFAULTS.recoveryWindowDays,
+    recoveryWindowDays: envInteger(env, 'SGW_AWS_RECOVERY_WINDOW_DAYS', 7, 30) ?? DEFAULTS.recoveryWindowDays,
     kmsKeyId: env.SGW_AWS_KMS_KEY_ID || undefined,
     tags: parseTags(env.SGW_AWS_TAGS),
-    timeoutMs,
-    maxAttempts: integer(env, 'SGW_AWS_MAX_ATTEMPTS', 1, 10),
-    healthCheckName: healthCheckName(env.SGW_ROOT || DEFAULTS.root),
+    timeoutMs: settings.backendTimeoutMs ?? DEFAULTS.timeoutMs,
+    maxAttempts: envInteger(env, 'SGW_AWS_MAX_ATTEMPTS', 1, 10),
+    healthCheckName: healthCheckName(settings.root ?? DEFAULTS.root),
   };
+}
+
+/** What `config check` prints: where and how the adapter will connect, never a credential. */
+export function describeOptions(options: AwsAdapterOptions): string {
+  return [
+    `aws: region ${options.region}`,
+    options.endpoint ? `endpoint ${new URL(options.endpoint).origin}` : 'the AWS endpoint',
+    options.credentials ? 'static credentials (AWS_ACCESS_KEY_ID)' : "the SDK's credential chain",
+    `delete policy ${options.deletePolicy ?? DEFAULTS.deletePolicy}`,
+  ].join(', ');
 }

@@ -13,6 +13,7 @@ import {
   type BackendAdapter,
   BackendError,
   type CallOptions,
+  type GatewaySettings,
   type StoredSecret,
   VersionConflictError,
 } from '@secret-gateway/core';
@@ -40,7 +41,13 @@ import {
   versionToken,
 } from './versions.ts';
 
-export { AWS_ENV, type AwsAdapterOptions, type DeletePolicy, optionsFromEnv } from './config.ts';
+export {
+  AWS_ENV,
+  type AwsAdapterOptions,
+  type DeletePolicy,
+  describeOptions,
+  optionsFromEnv,
+} from './config.ts';
 export { pathOf, secretName } from './names.ts';
 export { parseToken, versionToken } from './versions.ts';
 
@@ -331,7 +338,13 @@ function storedOf(answer: GetSecretValueResponse | undefined, version: number): 
   return typeof answer?.SecretString === 'string' ? { value: answer.SecretString, version } : null;
 }
 
-/** `SGW_BACKEND=aws`: the standard AWS variables plus SGW_AWS_* (AWS_ENV lists them). */
-export function fromEnv(env: Record<string, string | undefined>): AwsAdapter {
-  return new AwsAdapter(optionsFromEnv(env));
+/**
+ * `SGW_BACKEND=aws`: the standard AWS variables plus SGW_AWS_* (AWS_ENV lists them); the root and
+ * the deadline from the gateway's settings.
+ */
+export function fromEnv(
+  env: Record<string, string | undefined>,
+  settings?: Partial<GatewaySettings>,
+): AwsAdapter {
+  return new AwsAdapter(optionsFromEnv(env, settings));
 }

@@ -195,20 +195,24 @@ describe('AWS tombstone tags over time', () => {
 describe('AWS settings from the environment', () => {
   it('reads the standard variables and SGW_AWS_*', () => {
     expect(
-      optionsFromEnv({
-        AWS_REGION: 'eu-west-1',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
-        AWS_ACCESS_KEY_ID: 'id',
-        AWS_SECRET_ACCESS_KEY: 'secret',
-        AWS_SESSION_TOKEN: 'session',
-        SGW_AWS_DELETE_POLICY: 'force',
-        SGW_AWS_RECOVERY_WINDOW_DAYS: '30',
-        SGW_AWS_KMS_KEY_ID: 'alias/sgw',
-        SGW_AWS_TAGS: 'team=platform,cost center=a/b:c',
-        SGW_AWS_MAX_ATTEMPTS: '5',
-        SGW_BACKEND_TIMEOUT_MS: '1500',
-        SGW_ROOT: 'secrets',
-      }),
+      optionsFromEnv(
+        {
+          AWS_REGION: 'eu-west-1',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
+          AWS_ACCESS_KEY_ID: 'id',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_SESSION_TOKEN: 'session',
+          SGW_AWS_DELETE_POLICY: 'force',
+          SGW_AWS_RECOVERY_WINDOW_DAYS: '30',
+          SGW_AWS_KMS_KEY_ID: 'alias/sgw',
+          SGW_AWS_TAGS: 'team=platform,cost center=a/b:c',
+          SGW_AWS_MAX_ATTEMPTS: '5',
+          // Not read here: the gateway's settings carry the deadline and the root.
+          SGW_BACKEND_TIMEOUT_MS: '9999',
+          SGW_ROOT: 'ignored',
+        },
+        { root: 'secrets', backendTimeoutMs: 1500 },
+      ),
     ).toEqual({
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:4566',
@@ -228,6 +232,7 @@ describe('AWS settings from the environment', () => {
       recoveryWindowDays: 7,
       credentials: undefined, // the SDK's default chain
       healthCheckName: 'tfy-secret/@sgw-health',
+      timeoutMs: 5000,
     });
   });
 
@@ -239,7 +244,6 @@ describe('AWS settings from the environment', () => {
       /SGW_AWS_RECOVERY_WINDOW_DAYS must be a whole number from 7 to 30/,
     ],
     [{ SGW_AWS_MAX_ATTEMPTS: '0' }, /SGW_AWS_MAX_ATTEMPTS/],
-    [{ SGW_BACKEND_TIMEOUT_MS: 'soon' }, /SGW_BACKEND_TIMEOUT_MS/],
     [{ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'not a url' }, /AWS_ENDPOINT_URL_SECRETS_MANAGER must be a URL/],
     [{ AWS_ACCESS_KEY_ID: 'id' }, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/],
     [{ SGW_AWS_TAGS: 'a=1,team=a;b' }, /SGW_AWS_TAGS: "team=a;b" is not a usable tag/],

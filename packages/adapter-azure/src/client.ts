@@ -1,6 +1,6 @@
 import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import type { AzureAdapterOptions } from './config.ts';
+import { type AzureAdapterOptions, type AzureIdentity, identityFromEnv } from './config.ts';
 
 export function createSecretClient(options: AzureAdapterOptions): SecretClient {
   return new SecretClient(options.vaultUrl, options.credential, {
@@ -16,16 +16,18 @@ export function staticTokenCredential(token: string): TokenCredential {
   return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 }
 
-/** Client secret when AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET are all set, else DefaultAzureCredential. */
-export function credentialFromEnv(env: Record<string, string | undefined>): TokenCredential {
-  if (env.SGW_AZURE_ACCESS_TOKEN) return staticTokenCredential(env.SGW_AZURE_ACCESS_TOKEN);
-  const { AZURE_TENANT_ID: tenant, AZURE_CLIENT_ID: client, AZURE_CLIENT_SECRET: secret } = env;
-  if (secret) {
-    if (!tenant || !client)
-      throw new Error('AZURE_CLIENT_SECRET needs AZURE_TENANT_ID and AZURE_CLIENT_ID as well');
-    return new ClientSecretCredential(tenant, client, secret, {
-      ...(env.AZURE_AUTHORITY_HOST ? { authorityHost: env.AZURE_AUTHORITY_HOST } : {}),
+/** The credential config.ts chose: a fixed token, a client secret, or DefaultAzureCredential. */
+export function credentialOf(identity: AzureIdentity): TokenCredential {
+  if (identity.kind === 'token') return staticTokenCredential(identity.token);
+  if (identity.kind === 'client-secret') {
+    return new ClientSecretCredential(identity.tenantId, identity.clientId, identity.clientSecret, {
+      ...(identity.authorityHost ? { authorityHost: identity.authorityHost } : {}),
     });
   }
   return new DefaultAzureCredential();
+}
+
+/** Client secret when AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET are all set, else DefaultAzureCredential. */
+export function credentialFromEnv(env: Record<string, string | undefined>): TokenCredential {
+  return credentialOf(identityFromEnv(env));
 }

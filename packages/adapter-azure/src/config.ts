@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
+import { envBoolean, envInteger, type GatewaySettings } from '@secret-gateway/core';
 
 export interface AzureAdapterOptions {
   /** The vault URL, `https://<vault>.vault.azure.net` (AZURE_KEYVAULT_URL). */
@@ -84,16 +85,88 @@ export const AZURE_ENV: readonly EnvSetting[] = [
   },
 ];
 
-export function parseBoolean(name: string, text: string | undefined, fallback: boolean): boolean {
-  if (text === undefined || text === '') return fallback;
-  if (/^(true|1|yes)$/i.test(text)) return true;
-  if (/^(false|0|no)$/i.test(text)) return false;
-  throw new Error(`${name} must be true or false`);
+/** Which credential the adapter builds (client.ts `credentialOf`); checked without contacting Entra ID. */
+export type AzureIdentity =
+  | { kind: 'token'; token: string }
+  | {
+      kind: 'client-secret';
+      tenantId: string;
+      clientId: string;
+      clientSecret: string;
+      authorityHost?: string;
+    }
+  | { kind: 'default' };
+
+/** The adapter's options as read from the environment, before the credential and CA file are loaded. */
+export interface AzureSettings extends Omit<AzureAdapterOptions, 'credential' | 'caPem'> {
+  identity: AzureIdentity;
+  /** SGW_AZURE_CA_FILE, read when the adapter is built. */
+  caFile?: string;
 }
 
-export function parseCount(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 10) throw new Error(`${name} must be a whole number from 0 to 10`);
-  return n;
+/** A fixed token, else a client secret when AZURE_CLIENT_SECRET is set, else DefaultAzureCredential. */
+export function identityFromEnv(env: Record<string, string | undefined>): AzureIdentity {
+  if (env.SGW_AZURE_ACCESS_TOKEN) return { kind: 'token', token: env.SGW_AZURE_ACCESS_TOKEN };
+  const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId, AZURE_CLIENT_SECRET: clientSecret } = env;
+  if (!clientSecret) return { kind: 'default' };
+  if (!tenantId || !clientId)
+    throw new Error('AZURE_CLIENT_SECRET needs AZURE_TENANT_ID and AZURE_CLIENT_ID as well');
+  const authorityHost = env.AZURE_AUTHORITY_HOST || undefined;
+  return {
+    kind: 'client-secret',
+    tenantId,
+    clientId,
+    clientSecret,
+    ...(authorityHost ? { authorityHost } : {}),
+  };
+}
+
+/**
+ * Reads AZURE_ENV without connecting or reading files; throws an Error naming the variable that is
+ * missing or malformed. Key Vault serves only https, so an http:// URL is refused. The gateway's
+ * settings are not used: every call is bounded by the gateway's deadline through its signal.
+ */
+export function settingsFromEnv(
+  env: Record<string, string | undefined>,
+  _settings?: Partial<GatewaySettings>,
+): AzureSettings {
+  const vaultUrl = env.AZURE_KEYVAULT_URL;
+  if (!vaultUrl)
+    throw new Error('SGW_BACKEND=azure needs AZURE_KEYVAULT_URL (https://<vault>.vault.azure.net)');
+  if (!isHttpsUrl(vaultUrl))
+    throw new Error('AZURE_KEYVAULT_URL must be an https:// URL (Key Vault serves only https)');
+  return {
+    vaultUrl,
+    identity: identityFromEnv(env),
+    purge: envBoolean(env, 'SGW_AZURE_PURGE', true),
+    caFile: env.SGW_AZURE_CA_FILE || undefined,
+    disableChallengeResourceVerification: envBoolean(
+      env,
+      'SGW_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
+      false,
+    ),
+    maxRetries: envInteger(env, 'SGW_AZURE_MAX_RETRIES', 0, 10) ?? 2,
+  };
+}
+
+function isHttpsUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return url.protocol === 'https:' && url.hostname !== '';
+}
+
+/** What `config check` prints: the vault and the kind of identity, never a token or client secret. */
+export function describeSettings(settings: AzureSettings): string {
+  const identity = settings.identity;
+  const who =
+    identity.kind === 'token'
+      ? 'a fixed access token (SGW_AZURE_ACCESS_TOKEN)'
+      : identity.kind === 'client-secret'
+        ? `service principal ${identity.clientId} in tenant ${identity.tenantId}`
+        : 'DefaultAzureCredential';
+  return [
+    `azure: ${new URL(settings.vaultUrl).origin}`,
+    who,
+    settings.purge === false ? 'no purge after delete-all' : 'purge after delete-all when allowed',
+  ].join(', ');
 }

@@ -5,12 +5,14 @@ import {
   type AdapterCapabilities,
   type BackendAdapter,
   type CallOptions,
+  type GatewaySettings,
   KeyedMutex,
   type StoredSecret,
+  sleep,
   VersionConflictError,
 } from '@secret-gateway/core';
-import { createSecretClient, credentialFromEnv } from './client.ts';
-import { type AzureAdapterOptions, parseBoolean, parseCount } from './config.ts';
+import { createSecretClient, credentialOf } from './client.ts';
+import { type AzureAdapterOptions, settingsFromEnv } from './config.ts';
 import { isConflict, isDisabled, isForbidden, isNotFound, mapAzureError } from './errors.ts';
 import { isHashedName, secretName } from './names.ts';
 import {
@@ -27,8 +29,15 @@ import {
   versionTags,
 } from './versions.ts';
 
-export { createSecretClient, credentialFromEnv, staticTokenCredential } from './client.ts';
-export { AZURE_ENV, type AzureAdapterOptions } from './config.ts';
+export { createSecretClient, credentialFromEnv, credentialOf, staticTokenCredential } from './client.ts';
+export {
+  AZURE_ENV,
+  type AzureAdapterOptions,
+  type AzureIdentity,
+  type AzureSettings,
+  describeSettings,
+  settingsFromEnv,
+} from './config.ts';
 export { decodeName, encodePath, HASHED_PREFIX, pathOf, secretName } from './names.ts';
 export * from './versions.ts';
 
@@ -37,20 +46,6 @@ const HEALTH_NAME = 'sgwc-9-health';
 
 /** Key Vault's value limit is "25 KB"; the lower reading (25,000 bytes) is safe under either. */
 export const AZURE_MAX_VALUE_BYTES = 25_000;
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 
 /**
  * Azure Key Vault. Integer versions and generations live in per-version tags (versions.ts); a
@@ -265,27 +260,18 @@ export class AzureAdapter implements BackendAdapter {
   }
 }
 
-/** `SGW_BACKEND=azure`: AZURE_KEYVAULT_URL, the usual AZURE_* identity variables and SGW_AZURE_* (see AZURE_ENV). */
+/**
+ * `SGW_BACKEND=azure`: AZURE_KEYVAULT_URL, the usual AZURE_* identity variables and SGW_AZURE_* (see
+ * AZURE_ENV), checked by settingsFromEnv; then the credential is built and the CA file read.
+ */
 export function fromEnv(
   env: Record<string, string | undefined>,
-  _context?: { dataDir: string },
+  settings?: Partial<GatewaySettings>,
 ): AzureAdapter {
-  const vaultUrl = env.AZURE_KEYVAULT_URL;
-  if (!vaultUrl)
-    throw new Error('SGW_BACKEND=azure needs AZURE_KEYVAULT_URL (https://<vault>.vault.azure.net)');
-  // Key Vault serves https only; the SDK would send the bearer token in the clear to anything else.
-  if (!/^https:\/\//.test(vaultUrl))
-    throw new Error('AZURE_KEYVAULT_URL must be an https:// URL (https://<vault>.vault.azure.net)');
+  const { identity, caFile, ...options } = settingsFromEnv(env, settings);
   return new AzureAdapter({
-    vaultUrl,
-    credential: credentialFromEnv(env),
-    purge: parseBoolean('SGW_AZURE_PURGE', env.SGW_AZURE_PURGE, true),
-    caPem: env.SGW_AZURE_CA_FILE ? readFileSync(env.SGW_AZURE_CA_FILE, 'utf8') : undefined,
-    disableChallengeResourceVerification: parseBoolean(
-      'SGW_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION',
-      env.SGW_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
-      false,
-    ),
-    maxRetries: parseCount('SGW_AZURE_MAX_RETRIES', env.SGW_AZURE_MAX_RETRIES, 2),
+    ...options,
+    credential: credentialOf(identity),
+    caPem: caFile ? readFileSync(caFile, 'utf8') : undefined,
   });
 }

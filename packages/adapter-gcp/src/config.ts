@@ -1,3 +1,5 @@
+import { DEFAULT_BACKEND_TIMEOUT_MS, envBoolean, type GatewaySettings } from '@secret-gateway/core';
+
 export interface GcpAdapterOptions {
   /** Project holding the secrets (GOOGLE_CLOUD_PROJECT). */
   projectId: string;
@@ -9,16 +11,16 @@ export interface GcpAdapterOptions {
   accessToken?: string;
   /**
    * Budget for one adapter operation in ms, shared by its RPCs and the SDK's retries
-   * (SGW_BACKEND_TIMEOUT_MS, the gateway's per-call deadline; default 5000).
+   * (the gateway's `backendTimeoutMs`; default 5000).
    */
   timeoutMs?: number;
   /** Labels on new secrets (SGW_GCP_LABELS=team=platform,env=prod). */
   labels?: Record<string, string>;
-  /** The gateway's path root (SGW_ROOT, default `tfy-secret`): check() probes a secret under it. */
+  /** The gateway's path root (from its settings, default `tfy-secret`): check() probes a secret under it. */
   root?: string;
 }
 
-export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_TIMEOUT_MS = DEFAULT_BACKEND_TIMEOUT_MS;
 
 /** Every setting `fromEnv` reads (docs/backends/gcp.md lists the same). */
 export const GCP_ENV = [
@@ -53,39 +55,24 @@ export const GCP_ENV = [
     example: 'sgw-emulator-token',
   },
   { name: 'SGW_GCP_LABELS', required: false, description: 'Labels on new secrets', example: 'team=platform' },
-  {
-    name: 'SGW_BACKEND_TIMEOUT_MS',
-    required: false,
-    description: 'Deadline for one backend call, SDK retries included (default 5000)',
-    example: '5000',
-  },
-  {
-    name: 'SGW_ROOT',
-    required: false,
-    description: "The gateway's path root (default tfy-secret); check() probes a secret under it",
-    example: 'tfy-secret',
-  },
 ] as const;
 
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
-/** Reads GCP_ENV; throws an Error naming the variable that is missing or malformed. */
-export function optionsFromEnv(env: Record<string, string | undefined>): GcpAdapterOptions {
+/**
+ * Reads GCP_ENV without connecting; throws an Error naming the variable that is missing or
+ * malformed. The deadline comes from the gateway's settings.
+ */
+export function optionsFromEnv(
+  env: Record<string, string | undefined>,
+  settings: Partial<GatewaySettings> = {},
+): GcpAdapterOptions {
   const projectId = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT;
   if (!projectId) throw new Error('SGW_BACKEND=gcp needs GOOGLE_CLOUD_PROJECT (the project id)');
   const endpoint = env.SGW_GCP_ENDPOINT || undefined;
   if (endpoint !== undefined && !/^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(endpoint)) {
     throw new Error(`SGW_GCP_ENDPOINT must be host or host:port, not ${JSON.stringify(endpoint)}`);
-  }
-  const insecure = env.SGW_GCP_INSECURE ?? '';
-  if (!['', 'true', 'false', '1', '0'].includes(insecure)) {
-    throw new Error('SGW_GCP_INSECURE must be true or false');
-  }
-  const timeout = env.SGW_BACKEND_TIMEOUT_MS;
-  const timeoutMs = timeout ? Number(timeout) : undefined;
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new Error('SGW_BACKEND_TIMEOUT_MS must be a positive number of milliseconds');
   }
   const labels: Record<string, string> = {};
   for (const pair of (env.SGW_GCP_LABELS ?? '').split(',').filter(Boolean)) {
@@ -98,10 +85,21 @@ export function optionsFromEnv(env: Record<string, string | undefined>): GcpAdap
   return {
     projectId,
     endpoint,
-    insecure: insecure === 'true' || insecure === '1',
+    insecure: envBoolean(env, 'SGW_GCP_INSECURE', false),
     accessToken: env.SGW_GCP_ACCESS_TOKEN || undefined,
-    timeoutMs,
+    timeoutMs: settings.backendTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     labels,
-    root: env.SGW_ROOT || undefined,
+    root: settings.root,
   };
+}
+
+/** What `config check` prints: the project, endpoint and kind of credentials, never a token. */
+export function describeOptions(options: GcpAdapterOptions): string {
+  return [
+    `gcp: project ${options.projectId}`,
+    options.endpoint
+      ? `endpoint ${options.endpoint}${options.insecure ? ' (plain text)' : ''}`
+      : 'the Google endpoint',
+    options.accessToken ? 'a fixed access token (SGW_GCP_ACCESS_TOKEN)' : 'Application Default Credentials',
+  ].join(', ');
 }

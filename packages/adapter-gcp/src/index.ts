@@ -4,7 +4,11 @@ import {
   type BackendAdapter,
   BackendError,
   BackendUnavailableError,
+  type Budget,
   type CallOptions,
+  type GatewaySettings,
+  operationBudget,
+  raceAbort,
   type StoredSecret,
 } from '@secret-gateway/core';
 import { createGcpClient, type GcpClient, initializeClient } from './client.ts';
@@ -15,15 +19,9 @@ import { decodePayload, encodePayload } from './payload.ts';
 import { ENABLED_FILTER, LATEST_ALIAS, newestEnabled, versionName, versionNumber } from './versions.ts';
 
 export { createGcpClient, type GcpClient } from './client.ts';
-export { GCP_ENV, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
+export { describeOptions, GCP_ENV, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
 export { mapGcpError } from './errors.ts';
 export { decodePath, encodePath, pathOfSecret, secretId } from './names.ts';
-
-/** One adapter operation's budget: every RPC in it, SDK retries included, ends by `deadline`. */
-interface Budget {
-  deadline: number;
-  signal: AbortSignal | undefined;
-}
 
 // Writes and deletes are not retried by the SDK (a retried destroy would report "already destroyed").
 const NO_RETRY = { retryCodes: [] as number[] };
@@ -73,8 +71,7 @@ export class GcpAdapter implements BackendAdapter {
    * stopped (and the adapter's more precise error is the one reported) by the time it fires.
    */
   #budget(options: CallOptions | undefined): Budget {
-    const margin = Math.min(50, this.#timeoutMs / 10);
-    return { deadline: Date.now() + this.#timeoutMs - margin, signal: options?.signal };
+    return operationBudget(this.#timeoutMs, options?.signal, Math.min(50, this.#timeoutMs / 10));
   }
 
   /**
@@ -86,25 +83,19 @@ export class GcpAdapter implements BackendAdapter {
   async #call<T>(what: string, budget: Budget, fn: (o: object) => Promise<T>, retry = false): Promise<T> {
     const late = () =>
       new BackendUnavailableError('timeout', `GCP ${what}: the deadline passed before the call`);
-    if (budget.signal?.aborted || budget.deadline <= Date.now()) throw late();
-    let onAbort = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () =>
-        reject(new BackendUnavailableError('timeout', `GCP ${what}: cancelled at the deadline`));
-    });
-    budget.signal?.addEventListener('abort', onAbort, { once: true });
+    if (budget.signal.aborted || budget.remainingMs() <= 0) throw late();
+    const cancelled = () => new BackendUnavailableError('timeout', `GCP ${what}: cancelled at the deadline`);
+    // Credentials first (see #connect), inside the same budget as the RPC.
     const run = async () => {
       await this.#connect(what);
-      const left = budget.deadline - Date.now();
+      const left = budget.remainingMs();
       if (left <= 0) throw late();
       return fn({ timeout: left, retry: retry ? readRetry(left) : NO_RETRY });
     };
     try {
-      return await Promise.race([run(), aborted]);
+      return await raceAbort(run(), budget.signal, cancelled);
     } catch (error) {
       throw mapGcpError(error, what);
-    } finally {
-      budget.signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -287,8 +278,11 @@ export class GcpAdapter implements BackendAdapter {
 
 /**
  * `SGW_BACKEND=gcp`: GOOGLE_CLOUD_PROJECT, Application Default Credentials, and the SGW_GCP_*
- * settings of GCP_ENV. The context (data dir) is not used: Secret Manager keeps all state.
+ * settings of GCP_ENV; the deadline from the gateway's settings (Secret Manager keeps all state).
  */
-export function fromEnv(env: Record<string, string | undefined>, _context?: { dataDir: string }): GcpAdapter {
-  return new GcpAdapter(optionsFromEnv(env));
+export function fromEnv(
+  env: Record<string, string | undefined>,
+  settings?: Partial<GatewaySettings>,
+): GcpAdapter {
+  return new GcpAdapter(optionsFromEnv(env, settings));
 }

@@ -1,6 +1,6 @@
 import { type GcpEmulator, startGcpEmulator } from '@secret-gateway/emulators/gcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromEnv, pathOfSecret, secretId } from '../src/index.ts';
+import { fromEnv, optionsFromEnv, pathOfSecret, secretId } from '../src/index.ts';
 import { adapterFor, randomPath, secretOf, versionNameOf } from './helpers.ts';
 
 // Reads the emulator's state behind the adapter's back: names, labels, annotations, version states.
@@ -119,7 +119,12 @@ describe('fromEnv', () => {
     expect(() => fromEnv({ ...base(), SGW_GCP_LABELS: 'Team=x' })).toThrow(/SGW_GCP_LABELS/);
     expect(() => fromEnv({ ...base(), SGW_GCP_ENDPOINT: 'http://x:1/' })).toThrow(/SGW_GCP_ENDPOINT/);
     expect(() => fromEnv({ ...base(), SGW_GCP_INSECURE: 'yes' })).toThrow(/SGW_GCP_INSECURE/);
-    expect(() => fromEnv({ ...base(), SGW_BACKEND_TIMEOUT_MS: 'soon' })).toThrow(/SGW_BACKEND_TIMEOUT_MS/);
+  });
+
+  it("takes the deadline from the gateway's settings, not from the environment", () => {
+    const env = { ...base(), SGW_BACKEND_TIMEOUT_MS: '9999' };
+    expect(optionsFromEnv(env, { backendTimeoutMs: 1234 }).timeoutMs).toBe(1234);
+    expect(optionsFromEnv(env).timeoutMs).toBe(5000);
   });
 
   it('a project we may not use is a denial (502), never an absent secret', async () => {

@@ -1,20 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, createReadStream, mkdirSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   ADAPTER_CONTRACT_VERSION,
   type AdapterCapabilities,
   type BackendAdapter,
   BackendError,
   BackendUnavailableError,
+  type GatewaySettings,
   type StoredSecret,
 } from '@secret-gateway/core';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { ChangeWatch } from './changes.ts';
+import { settingsFromEnv } from './config.ts';
 import { associatedData, Keyring, type Sealed } from './crypto.ts';
 import { loadMasterKeys, missingKeysMessage } from './keys.ts';
 import { migrate } from './schema.ts';
 
+export { describeSettings, type SqliteSettings, settingsFromEnv } from './config.ts';
 export { associatedData, Keyring, keyIdOf } from './crypto.ts';
 export { loadMasterKeys } from './keys.ts';
 
@@ -278,16 +281,16 @@ function prefetch(file: string): Promise<number> {
 /** Keeps `SGW_SQLITE_FILE` (default `<dataDir>/secrets.db`) with keys from SGW_MASTER_KEY or `<dataDir>/master.key`. */
 export function fromEnv(
   env: Record<string, string | undefined>,
-  context: { dataDir: string },
+  context: Pick<GatewaySettings, 'dataDir'>,
 ): SqliteAdapter {
-  const file = env.SGW_SQLITE_FILE ?? join(context.dataDir, 'secrets.db');
+  const { file, cacheMiB, mmapMiB, prefetch } = settingsFromEnv(env, context);
   const keys = loadMasterKeys(env, context.dataDir, file);
   return new SqliteAdapter({
     file,
     keyring: new Keyring(keys.current, keys.previous),
     keySource: keys.source,
-    cacheMiB: env.SGW_SQLITE_CACHE_MIB ? Number(env.SGW_SQLITE_CACHE_MIB) : undefined,
-    mmapMiB: env.SGW_SQLITE_MMAP_MIB ? Number(env.SGW_SQLITE_MMAP_MIB) : undefined,
-    prefetch: env.SGW_SQLITE_PREFETCH !== 'false',
+    cacheMiB,
+    mmapMiB,
+    prefetch,
   });
 }

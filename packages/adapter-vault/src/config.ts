@@ -1,3 +1,5 @@
+import { DEFAULT_BACKEND_TIMEOUT_MS, envInteger, type GatewaySettings } from '@secret-gateway/core';
+
 /** Settings of the Vault adapter, and where each comes from in the environment. */
 export interface VaultAdapterOptions {
   /** Vault address, e.g. https://vault.example.com:8200 (VAULT_ADDR). */
@@ -14,8 +16,9 @@ export interface VaultAdapterOptions {
    */
   maxVersions?: number;
   /**
-   * Hard timeout of one HTTP request in ms (SGW_BACKEND_TIMEOUT_MS, default 5000). The gateway's
-   * deadline aborts a request sooner through `options.signal`; this bounds calls made without one.
+   * Hard timeout of one HTTP request in ms (the gateway's `backendTimeoutMs`, default 5000). The
+   * gateway's deadline aborts a request sooner through `options.signal`; this bounds calls made
+   * without one.
    */
   requestTimeoutMs?: number;
   /**
@@ -25,7 +28,7 @@ export interface VaultAdapterOptions {
   minReloginIntervalMs?: number;
   /** CA bundle (PEM) for a Vault served with a private CA (VAULT_CACERT). */
   ca?: string;
-  /** The gateway's path root (SGW_ROOT, default `tfy-secret`): check() proves access under it. */
+  /** The gateway's path root (from its settings, default `tfy-secret`): check() proves access under it. */
   root?: string;
 }
 
@@ -124,29 +127,26 @@ export const VAULT_ENV = [
     example: '50',
     description: 'Versions kept per secret, 0 = all',
   },
-  {
-    name: 'SGW_BACKEND_TIMEOUT_MS',
-    required: false,
-    default: '5000',
-    example: '2000',
-    description: 'Hard timeout of one Vault request in ms',
-  },
-  {
-    name: 'SGW_ROOT',
-    required: false,
-    default: 'tfy-secret',
-    example: 'tfy-secret',
-    description: "The gateway's path root; check() asks Vault for the token's capabilities under it",
-  },
 ] as const;
 
 /** Vault keeps at most this many versions when asked to keep "all" (its field is a uint32). */
 export const KEEP_ALL_VERSIONS = 2_147_483_647;
 
-/** Reads the settings from the environment; throws an Error naming what is missing or malformed. */
-export function optionsFromEnv(env: Record<string, string | undefined>): VaultAdapterOptions {
+/**
+ * Reads the settings from the environment without connecting; throws an Error naming what is missing
+ * or malformed. The request timeout comes from the gateway's settings.
+ */
+export function optionsFromEnv(
+  env: Record<string, string | undefined>,
+  settings: Partial<GatewaySettings> = {},
+): VaultAdapterOptions {
   const endpoint = env.VAULT_ADDR;
   if (!endpoint) throw new Error('SGW_BACKEND=vault needs VAULT_ADDR (e.g. https://vault.internal:8200)');
+  // The address is not quoted back: a URL can carry credentials.
+  if (!isHttpUrl(endpoint))
+    throw new Error(
+      'VAULT_ADDR must be an http:// or https:// URL with a host, e.g. https://vault.internal:8200',
+    );
   let auth: VaultAuth;
   if (env.VAULT_TOKEN) auth = { token: env.VAULT_TOKEN };
   else if (env.VAULT_ROLE_ID || env.VAULT_SECRET_ID) {
@@ -171,14 +171,8 @@ export function optionsFromEnv(env: Record<string, string | undefined>): VaultAd
       'SGW_BACKEND=vault needs VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole), or VAULT_K8S_ROLE (Kubernetes auth)',
     );
   }
-  const maxVersions = env.SGW_VAULT_MAX_VERSIONS ? Number(env.SGW_VAULT_MAX_VERSIONS) : 0;
-  if (!Number.isInteger(maxVersions) || maxVersions < 0) {
-    throw new Error('SGW_VAULT_MAX_VERSIONS must be a whole number (0 = keep all)');
-  }
-  const timeout = env.SGW_BACKEND_TIMEOUT_MS ? Number(env.SGW_BACKEND_TIMEOUT_MS) : undefined;
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
-    throw new Error('SGW_BACKEND_TIMEOUT_MS must be a positive whole number of milliseconds');
-  }
+  // 0 keeps every version.
+  const maxVersions = envInteger(env, 'SGW_VAULT_MAX_VERSIONS', 0, KEEP_ALL_VERSIONS) ?? 0;
   return {
     endpoint,
     auth,
@@ -186,7 +180,30 @@ export function optionsFromEnv(env: Record<string, string | undefined>): VaultAd
     mount: env.SGW_VAULT_MOUNT || undefined,
     maxVersions,
     ca: env.VAULT_CACERT || undefined,
-    requestTimeoutMs: timeout,
-    root: env.SGW_ROOT || undefined,
+    requestTimeoutMs: settings.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS,
+    root: settings.root,
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+}
+
+/** What `config check` prints: the address, mount and kind of login, never a token or secret id. */
+export function describeOptions(options: VaultAdapterOptions): string {
+  const auth = options.auth;
+  const login =
+    'token' in auth
+      ? 'a token (VAULT_TOKEN)'
+      : 'roleId' in auth
+        ? `AppRole login at auth/${auth.mount ?? 'approle'}`
+        : `Kubernetes login as role ${auth.kubernetesRole} at auth/${auth.mount ?? 'kubernetes'}`;
+  return [
+    `vault: ${new URL(options.endpoint).origin}`,
+    `KV v2 mount ${options.mount ?? 'secret'}`,
+    ...(options.namespace ? [`namespace ${options.namespace}`] : []),
+    login,
+  ].join(', ');
 }

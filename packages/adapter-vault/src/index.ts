@@ -5,6 +5,7 @@ import {
   BackendError,
   BackendUnavailableError,
   type CallOptions,
+  type GatewaySettings,
   latestLiveVersion,
   type StoredSecret,
 } from '@secret-gateway/core';
@@ -16,7 +17,13 @@ import { healthName, missingCapabilities, requiredCapabilities } from './health.
 import { dataPath, destroyPath, metadataPath } from './names.ts';
 import { type VaultVersions, versionStates } from './versions.ts';
 
-export { VAULT_ENV, type VaultAdapterOptions, type VaultAuth } from './config.ts';
+export {
+  describeOptions,
+  optionsFromEnv,
+  VAULT_ENV,
+  type VaultAdapterOptions,
+  type VaultAuth,
+} from './config.ts';
 export { kvPath } from './names.ts';
 
 interface Metadata {
@@ -261,7 +268,7 @@ export class VaultAdapter implements BackendAdapter {
  */
 export function fromEnv(
   env: Record<string, string | undefined>,
-  _context?: { dataDir: string },
+  settings?: Partial<GatewaySettings>,
 ): VaultAdapter {
-  return new VaultAdapter(optionsFromEnv(env));
+  return new VaultAdapter(optionsFromEnv(env, settings));
 }

@@ -27,8 +27,20 @@ describe('Vault adapter settings', () => {
       jwtFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       mount: undefined,
     });
-    expect(() => optionsFromEnv({ ...base, VAULT_TOKEN: 't', SGW_BACKEND_TIMEOUT_MS: 'soon' })).toThrow(
-      /SGW_BACKEND_TIMEOUT_MS/,
-    );
   });
+
+  it("takes the request timeout from the gateway's settings, not from the environment", () => {
+    const env = { VAULT_ADDR: 'https://vault:8200', VAULT_TOKEN: 't', SGW_BACKEND_TIMEOUT_MS: '9999' };
+    expect(optionsFromEnv(env, { backendTimeoutMs: 1234 }).requestTimeoutMs).toBe(1234);
+    expect(optionsFromEnv(env).requestTimeoutMs).toBe(5000);
+  });
+
+  it.each([['vault.internal:8200'], ['vault.internal'], ['ftp://vault.internal'], ['https://']])(
+    'refuses VAULT_ADDR %s: not an http(s) URL',
+    (address) => {
+      expect(() => optionsFromEnv({ VAULT_ADDR: address, VAULT_TOKEN: 't' })).toThrow(
+        /VAULT_ADDR must be an http:\/\/ or https:\/\/ URL/,
+      );
+    },
+  );
 });

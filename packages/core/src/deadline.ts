@@ -1,4 +1,5 @@
 import { BackendUnavailableError, SecretGatewayError } from './errors.ts';
+import { sleep } from './toolkit.ts';
 
 /**
  * Runs `fn` with an AbortSignal that fires after `ms`; if `fn` has not settled by then, rejects with
@@ -68,7 +69,7 @@ export async function retryOnConflict<T>(path: string, retries: number, fn: () =
       if (attempt >= retries) {
         throw new BackendUnavailableError('busy', `too many concurrent writers on ${path}`, { cause: error });
       }
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+      await sleep(Math.random() * 5 * (attempt + 1));
     }
   }
 }

@@ -5,4 +5,5 @@ export * from './errors.ts';
 export * from './names.ts';
 export * from './paths.ts';
 export * from './service.ts';
+export * from './toolkit.ts';
 export * from './versions.ts';
