@@ -9,7 +9,7 @@ import { createApp } from './app.ts';
 import { openAuditLog } from './audit.ts';
 import { RefusalTally } from './audit-refusals.ts';
 import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
-import { createBackend, type Env } from './backends.ts';
+import { createBackend, type Env, validateBackend } from './backends.ts';
 import { compileTrust } from './client-address.ts';
 import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
 import { createHttpServer } from './http-server.ts';
@@ -67,6 +67,11 @@ export async function startGateway(
       : 'the default ./data of the working directory';
   log.info({ dataDir, from: dataDirFrom, new: !existsSync(dataDir) }, 'data directory');
 
+  const settings = { dataDir, root: config.root, backendTimeoutMs: config.backendTimeoutMs };
+  // The backend's settings are checked before any file is made: a typo leaves nothing behind.
+  const store = await validateBackend(config.backend, env, settings);
+  log.info({ backend: config.backend, store }, 'backend');
+
   const keyConfigs = [...config.auth.keys];
   if (keyConfigs.length === 0) {
     const generated = resolveGeneratedKey(dataDir);
@@ -90,11 +95,7 @@ export async function startGateway(
     : undefined;
   // Refused unauthenticated requests: counted per address, one audit line each per interval.
   const refusals = audit ? new RefusalTally(audit) : undefined;
-  const adapter = await createBackend(config.backend, env, {
-    dataDir,
-    root: config.root,
-    backendTimeoutMs: config.backendTimeoutMs,
-  });
+  const adapter = await createBackend(config.backend, env, settings);
   const service = new SecretService(adapter, {
     root: config.root,
     maxValueBytes: config.limits.maxValueBytes,
