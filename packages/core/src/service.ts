@@ -2,6 +2,7 @@ import type { BackendAdapter, CallOptions, StoredSecret } from './adapter.ts';
 import { type CacheOptions, type CacheResult, ReadCache } from './cache.ts';
 import { KeyedMutex, retryOnConflict, withDeadline } from './deadline.ts';
 import {
+  type BackendDetail,
   BackendUnavailableError,
   InvalidPathError,
   InvalidRequestError,
@@ -242,6 +243,11 @@ export class SecretService {
       return await withDeadline(this.deadlineMs, operation, fn, this.adapter.name);
     } catch (error) {
       outcome = SecretGatewayError.isInstance(error) ? error.code : 'internal';
+      // Every cause in the operator's log names its backend and operation, including the errors
+      // an adapter raises itself (a deadline, a malformed answer) rather than through its mapping.
+      if (SecretGatewayError.isInstance(error) && error.detail === undefined) {
+        (error as { detail?: BackendDetail }).detail = { backend: this.adapter.name, operation };
+      }
       throw error;
     } finally {
       this.#onBackendCall?.({

@@ -54,3 +54,19 @@ describe('backend deadlines', () => {
     for (const signal of adapter.signals) expect(signal?.aborted).toBe(false);
   });
 });
+
+describe('backend detail', () => {
+  it('an error an adapter raises without detail gets its backend and operation, for the log', async () => {
+    const { BackendError, SecretGatewayError } = await import('../src/errors.ts');
+    const adapter = new MemoryAdapter();
+    adapter.read = async () => {
+      throw new BackendError('unexpected', 'answered without a version');
+    };
+    const service = new SecretService(adapter);
+    const error = await service.get('tfy-secret/a/b').catch((e: unknown) => e);
+    expect(SecretGatewayError.isInstance(error) && error.detail).toEqual({
+      backend: 'memory',
+      operation: 'read',
+    });
+  });
+});
