@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, fstatSync, mkdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, mkdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ensureKeyFile } from './key-file.ts';
 
 /**
  * The keyed chain shared by the writer (audit.ts) and `audit verify` (audit-verify.ts). Each line
@@ -81,20 +82,9 @@ export function loadAuditKey(options: { base64?: string; file: string; create: b
       generated: false,
     };
   const { file } = options;
-  let generated = false;
-  if (!existsSync(file)) {
-    if (!options.create) throw new Error(`no audit key: ${file} does not exist`);
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-      generated = true;
-    } catch (error) {
-      // Another process created it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  chmodSync(file, 0o600);
-  return { key: decodeAuditKey(readFileSync(file, 'utf8'), file), source: file, generated };
+  if (!options.create && !existsSync(file)) throw new Error(`no audit key: ${file} does not exist`);
+  const { text, generated } = ensureKeyFile(file, 'base64');
+  return { key: decodeAuditKey(text, file), source: file, generated };
 }
 
 // ---- the checkpoint of the head, kept in its own file ----

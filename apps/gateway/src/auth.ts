@@ -1,8 +1,8 @@
-import { hash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type { KeyConfig, Operation } from './config.ts';
+import { ensureKeyFile } from './key-file.ts';
 
 /** SHA-256 of a key as lower-case hex, one-shot: no Hash object and no Buffer (it runs on every request). */
 export const sha256Hex = (value: string): string => hash('sha256', value, 'hex');
@@ -137,18 +137,7 @@ export interface ResolvedKey {
 /** `<dataDir>/api-key`, generated with mode 0600 on first start when no key is configured. */
 export function resolveGeneratedKey(dataDir: string): ResolvedKey {
   const file = join(dataDir, 'api-key');
-  let generated = false;
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-      generated = true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  chmodSync(file, 0o600);
-  const key = readFileSync(file, 'utf8').trim();
+  const { text: key, generated } = ensureKeyFile(file, 'base64url');
   if (key.length < 16) throw new Error(`${file} must hold an API key of at least 16 characters`);
   return { key, file, generated };
 }

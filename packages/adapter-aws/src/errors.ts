@@ -17,16 +17,6 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
   'RequestThrottled',
 ]);
-const DENIED = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-  'MissingAuthenticationTokenException',
-  'IncompleteSignature',
-  'InvalidClientTokenId',
-  'CredentialsProviderError',
-]);
 // AWS did not accept who we are (AccessDeniedException: who we are may not do this).
 const BAD_CREDENTIALS = new Set([
   'UnrecognizedClientException',
@@ -36,6 +26,7 @@ const BAD_CREDENTIALS = new Set([
   'IncompleteSignature',
   'InvalidClientTokenId',
 ]);
+const DENIED = new Set(['AccessDeniedException', 'CredentialsProviderError', ...BAD_CREDENTIALS]);
 // KMS refusing to encrypt or decrypt is almost always a key policy or grant missing.
 const KMS = new Set(['DecryptionFailure', 'EncryptionFailure']);
 const INVALID = new Set([
