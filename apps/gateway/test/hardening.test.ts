@@ -300,3 +300,43 @@ describe('start-up says where the store is', () => {
     ]);
   });
 });
+
+describe('client addresses behind a trusted proxy', () => {
+  const wrong = (url: string, forwardedFor: string) =>
+    fetch(`${url}/secrets?path=tfy-secret`, {
+      headers: { 'X-API-Key': 'wrong-key-0123456789', 'X-Forwarded-For': forwardedFor },
+    });
+  const env = { SGW_FAILED_AUTH_MAX: '3', SGW_FAILED_AUTH_DELAY_MS: '0' };
+
+  it('with the proxy trusted, failures count per forwarded address: one client throttled, another not', async () => {
+    const lines: string[] = [];
+    const proxied = await startTestGateway({ ...env, SGW_TRUSTED_PROXIES: 'loopback' }, undefined, lines);
+    try {
+      const first = [];
+      for (let i = 0; i < 4; i++) first.push((await wrong(proxied.url, '203.0.113.5')).status);
+      expect(first).toEqual([401, 401, 429, 429]);
+      expect((await wrong(proxied.url, '203.0.113.6')).status).toBe(401);
+      const warned = lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg?.startsWith('client address throttled'));
+      expect(warned.client).toBe('203.0.113.5');
+    } finally {
+      await proxied.shutdown();
+    }
+  });
+
+  it('without it, X-Forwarded-For is ignored: a client cannot pick its address to dodge the limit', async () => {
+    const direct = await startTestGateway(env);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await wrong(direct.url, `203.0.113.${i}`)).status);
+      expect(statuses).toEqual([401, 401, 429, 429]);
+    } finally {
+      await direct.shutdown();
+    }
+  });
+
+  it('refuses a trusted-proxy entry that is not an address, a CIDR or a known name', () => {
+    expect(() => loadConfig({ SGW_TRUSTED_PROXIES: 'not-an-address' })).toThrow(/SGW_TRUSTED_PROXIES/);
+  });
+});
