@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const module = (await import(`./${name}/index.ts`)) as EmulatorModule;
   const handle = await module.startFromFlags(flags);
   // Every emulator: --latency-ms N adds that delay to every request (benchmarks, manual testing).
-  if (typeof flags['latency-ms'] === 'string') handle.faults.set({ latencyMs: Number(flags['latency-ms']) });
+  if (typeof flags['latency-ms'] === 'string') handle.faults.setLatency(Number(flags['latency-ms']));
   const shutdown = () => {
     handle.stop().then(() => process.exit(0));
   };

@@ -45,6 +45,8 @@ export async function startHttpEmulator(
     try {
       const operation = options.operationOf?.(req, body) ?? `${req.method} ${req.url?.split('?')[0]}`;
       const fault = faults.take(operation);
+      const standing = faults.latencyFor(operation);
+      if (standing > 0) await sleep(standing);
       if (fault?.latencyMs) await sleep(fault.latencyMs);
       if (fault?.drop) {
         req.socket.destroy();

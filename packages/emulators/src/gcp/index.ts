@@ -196,6 +196,8 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       const fail = (code: number, details: string, metadata = new grpc.Metadata()) =>
         callback({ code, details, metadata } as grpc.ServiceError);
       const fault = faults.take(method);
+      const standing = faults.latencyFor(method);
+      if (standing > 0) await sleep(standing);
       if (fault?.latencyMs) await sleep(fault.latencyMs);
       if (fault?.drop)
         return dropConnection(call) || fail(Code.UNAVAILABLE, 'The service is currently unavailable.');
