@@ -15,7 +15,7 @@ import { KEEP_ALL_VERSIONS, optionsFromEnv, type VaultAdapterOptions } from './c
 import { isNotFound, mapVaultError, vaultStatus } from './errors.ts';
 import { healthName, missingCapabilities, requiredCapabilities } from './health.ts';
 import { dataPath, destroyPath, metadataPath } from './names.ts';
-import { type VaultVersions, versionStates } from './versions.ts';
+import { isVersionDeleted, type VaultVersions, versionStates } from './versions.ts';
 
 export {
   describeOptions,
@@ -201,7 +201,7 @@ export class VaultAdapter implements BackendAdapter {
   async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
     const metadata = await this.#metadata(path, options?.signal);
     const state = metadata?.versions[String(version)];
-    if (!state || state.destroyed || state.deletion_time !== '') return false;
+    if (!state || isVersionDeleted(state)) return false;
     // Destroy, not soft-delete: nobody can undelete it behind the gateway's back.
     await this.#call('destroy', options?.signal, (c, o) =>
       c.write(destroyPath(this.mount, path), { versions: [version] }, o),
