@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import nodeVault from 'node-vault';
 import type { VaultAdapterOptions } from './config.ts';
+import { ConsistencyState } from './consistency.ts';
 
 export type VaultClient = nodeVault.client;
 
@@ -10,6 +11,7 @@ export type VaultClient = nodeVault.client;
 export interface VaultRequestOptions {
   signal?: AbortSignal;
   timeout: number;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -22,6 +24,8 @@ export interface VaultConnection {
   client: VaultClient;
   /** Closes idle keep-alive sockets. */
   close: () => void;
+  /** The newest X-Vault-Index seen, sent back on every request. */
+  consistency: ConsistencyState;
 }
 
 /**
@@ -36,7 +40,10 @@ export function createVaultClient(options: VaultAdapterOptions): VaultConnection
   const agent = https
     ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) })
     : new HttpAgent({ keepAlive: true });
-  const transport = { defaults: () => (request: TransportRequest) => sendOnce(request, agent, https) };
+  const consistency = new ConsistencyState();
+  const transport = {
+    defaults: () => (request: TransportRequest) => sendOnce(request, agent, https, consistency),
+  };
   const client = nodeVault({
     endpoint: options.endpoint,
     token: 'token' in options.auth ? options.auth.token : undefined,
@@ -47,7 +54,7 @@ export function createVaultClient(options: VaultAdapterOptions): VaultConnection
   // node-vault falls back to process.env for these; the adapter's configuration is the only source.
   client.token = 'token' in options.auth ? options.auth.token : (undefined as unknown as string);
   (client as { namespace?: string }).namespace = options.namespace;
-  return { client, close: () => agent.destroy() };
+  return { client, close: () => agent.destroy(), consistency };
 }
 
 interface TransportRequest {
@@ -69,22 +76,36 @@ interface TransportResponse {
  * A kept-alive socket may have been closed by Vault (or a load balancer) just as we reuse it; a
  * read is then sent again once on a fresh socket. Writes are not: the first may have landed.
  */
-async function sendOnce(request: TransportRequest, agent: HttpAgent, https: boolean) {
+async function sendOnce(
+  request: TransportRequest,
+  agent: HttpAgent,
+  https: boolean,
+  consistency: ConsistencyState,
+) {
   try {
-    return await send(request, agent, https);
+    return await send(request, agent, https, consistency);
   } catch (error) {
     const stale = (error as { reusedSocket?: boolean; code?: string }).reusedSocket === true;
     if (!stale || request.method !== 'GET' || request.signal?.aborted) throw error;
-    return send(request, agent, https);
+    return send(request, agent, https, consistency);
   }
 }
 
 /** One HTTP exchange, shaped as node-vault's handleVaultResponse expects. */
-function send(request: TransportRequest, agent: HttpAgent, https: boolean): Promise<TransportResponse> {
+function send(
+  request: TransportRequest,
+  agent: HttpAgent,
+  https: boolean,
+  consistency: ConsistencyState,
+): Promise<TransportResponse> {
   const url = new URL(request.uri);
   const payload =
     request.json !== undefined && request.json !== true ? JSON.stringify(request.json) : undefined;
-  const headers: Record<string, string | number> = { accept: 'application/json', ...request.headers };
+  const headers: Record<string, string | number> = {
+    accept: 'application/json',
+    ...consistency.headers(),
+    ...request.headers,
+  };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(payload);
@@ -107,6 +128,7 @@ function send(request: TransportRequest, agent: HttpAgent, https: boolean): Prom
       reject(reset && req.reusedSocket ? Object.assign(error, { reusedSocket: true }) : error);
     });
     req.once('response', (res) => {
+      consistency.record(res.headers['x-vault-index']);
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.once('error', (error) => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ADAPTER_CONTRACT_VERSION,
   type AdapterCapabilities,
@@ -8,10 +9,12 @@ import {
   type GatewaySettings,
   latestLiveVersion,
   type StoredSecret,
+  VersionConflictError,
 } from '@secret-gateway/core';
 import { VaultLogin } from './auth.ts';
 import { createVaultClient, type VaultClient, type VaultRequestOptions } from './client.ts';
 import { KEEP_ALL_VERSIONS, optionsFromEnv, type VaultAdapterOptions } from './config.ts';
+import { FROM_ACTIVE_NODE, standbyBackoffMs } from './consistency.ts';
 import { isNotFound, mapVaultError, vaultStatus } from './errors.ts';
 import { healthName, missingCapabilities, requiredCapabilities } from './health.ts';
 import { dataPath, destroyPath, metadataPath } from './names.ts';
@@ -35,6 +38,13 @@ interface Metadata {
 /** The field a secret's value lives in inside Vault's `data` map. */
 const FIELD = 'value';
 const MISSING = Symbol('missing');
+/** Retries of a read that a standby refused as behind (412) before giving up. */
+const STANDBY_RETRIES = 4;
+/**
+ * Check-and-set attempts of one write. A refusal can come from a standby's stale metadata rather
+ * than another writer; core's own retry waits only a few ms, far less than a standby's lag.
+ */
+const WRITE_ATTEMPTS = 3;
 
 /**
  * HashiCorp Vault, KV version 2. Versions are Vault's own; writes use check-and-set, so several
@@ -90,13 +100,13 @@ export class VaultAdapter implements BackendAdapter {
       await this.#login.ensure();
       const token = this.#client.token;
       try {
-        return await fn(this.#client, options);
+        return await this.#behindRetried(fn, options);
       } catch (error) {
         if (vaultStatus(error) !== 403) throw error;
         // A login token may have expired or been revoked: retry once with a fresh one (another
         // call may have logged in meanwhile).
         if (this.#client.token === token && !(await this.#login.refresh())) throw error;
-        return await fn(this.#client, options);
+        return await this.#behindRetried(fn, options);
       }
     } catch (error) {
       if (allowMissing && isNotFound(error)) return MISSING;
@@ -106,12 +116,34 @@ export class VaultAdapter implements BackendAdapter {
     }
   }
 
-  /** Metadata of a path, or undefined when Vault has none. */
-  async #metadata(path: string, signal?: AbortSignal): Promise<Metadata | undefined> {
+  /**
+   * Runs `fn` again, after a short backoff, while a standby answers 412: it has not applied the
+   * index we sent yet and may not forward (Vault Enterprise without allow_forwarding_via_header).
+   */
+  async #behindRetried<T>(
+    fn: (client: VaultClient, options: VaultRequestOptions) => Promise<T>,
+    options: VaultRequestOptions,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(this.#client, options);
+      } catch (error) {
+        if (vaultStatus(error) !== 412 || attempt >= STANDBY_RETRIES) throw error;
+        await sleep(standbyBackoffMs(attempt), undefined, options.signal ? { signal: options.signal } : {});
+      }
+    }
+  }
+
+  /**
+   * Metadata of a path, or undefined when Vault has none. `fromActive`: the metadata decides a
+   * write, so ask the active node rather than a standby that may be behind.
+   */
+  async #metadata(path: string, signal?: AbortSignal, fromActive = false): Promise<Metadata | undefined> {
     const answer = await this.#call(
       'read metadata',
       signal,
-      (c, o) => c.read(metadataPath(this.mount, path), o),
+      (c, o) =>
+        c.read(metadataPath(this.mount, path), fromActive ? { ...o, headers: { ...FROM_ACTIVE_NODE } } : o),
       true,
     );
     if (answer === MISSING) return undefined;
@@ -123,8 +155,22 @@ export class VaultAdapter implements BackendAdapter {
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
-    const signal = options?.signal;
-    const metadata = await this.#metadata(path, signal);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#writeOnce(path, value, options?.signal);
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= WRITE_ATTEMPTS) throw error;
+        const signal = options?.signal;
+        // Our own deadline firing while we wait is a timeout, as everywhere else.
+        await sleep(standbyBackoffMs(attempt), undefined, signal ? { signal } : {}).catch(() => {
+          throw mapVaultError(signal?.reason ?? error, 'write');
+        });
+      }
+    }
+  }
+
+  async #writeOnce(path: string, value: string, signal: AbortSignal | undefined): Promise<number> {
+    const metadata = await this.#metadata(path, signal, true);
     if (!metadata || metadata.max_versions !== this.#maxVersions) {
       // Vault would otherwise keep only its default 10 versions and silently destroy older ones.
       await this.#call('write metadata', signal, (c, o) =>
@@ -188,7 +234,7 @@ export class VaultAdapter implements BackendAdapter {
   }
 
   async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
-    const metadata = await this.#metadata(path, options?.signal);
+    const metadata = await this.#metadata(path, options?.signal, true);
     if (!metadata) return false;
     await this.#call('delete metadata', options?.signal, (c, o) =>
       c.delete(metadataPath(this.mount, path), o),
@@ -199,7 +245,7 @@ export class VaultAdapter implements BackendAdapter {
   }
 
   async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
-    const metadata = await this.#metadata(path, options?.signal);
+    const metadata = await this.#metadata(path, options?.signal, true);
     const state = metadata?.versions[String(version)];
     if (!state || isVersionDeleted(state)) return false;
     // Destroy, not soft-delete: nobody can undelete it behind the gateway's back.

@@ -3,10 +3,12 @@ import { sendJson, startHttpEmulator } from '../http.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
 import { type AppRoleCredentials, type KubernetesCredentials, TokenStore } from './auth.ts';
 import { allows, capabilitiesOf } from './policy.ts';
-import { KvError, KvStore, metadataBody } from './store.ts';
+import { createStandby, type StandbyOptions } from './standby.ts';
+import { formatDuration, isDeleted, KvError, KvStore, metadataBody, parseDurationMs } from './store.ts';
 
 export type { AppRoleCredentials, KubernetesCredentials } from './auth.ts';
 export type { PolicyRule } from './policy.ts';
+export type { StandbyOptions } from './standby.ts';
 export { KvStore } from './store.ts';
 
 export interface VaultEmulatorOptions {
@@ -25,8 +27,13 @@ export interface VaultEmulatorOptions {
   approle?: AppRoleCredentials;
   /** Kubernetes auth: the role and service-account JWT `auth/<mount>/login` accepts. */
   kubernetes?: KubernetesCredentials;
-  /** lease_duration of tokens issued by a login, in seconds (default 3600). */
+  /** TTL of tokens issued by a login, in seconds (default 3600): refused with 403 once past it. */
   tokenTtlSeconds?: number;
+  /**
+   * Serve reads as a standby does (OpenBao by default, Vault Enterprise performance standbys):
+   * from storage `staleMs` behind the active node. Off unless given.
+   */
+  standby?: StandbyOptions;
 }
 
 export interface VaultEmulator extends EmulatorHandle {
@@ -41,6 +48,8 @@ export interface VaultEmulator extends EmulatorHandle {
    * `grant(token, rules)` adds a token limited by a policy, enforced on every request.
    */
   tokens: TokenStore;
+  /** The standby view when `standby` was given (its `staleMs` can be changed while running). */
+  standby: ReturnType<typeof createStandby> | undefined;
 }
 
 const errors = (res: ServerResponse, status: number, ...messages: string[]) =>
@@ -65,6 +74,8 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     }
     return store;
   };
+
+  const standby = options.standby ? createStandby(options.standby) : undefined;
 
   const handler = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://vault');
@@ -96,6 +107,15 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     const token = req.headers['x-vault-token'];
     if (!tokens.valid(token)) return errors(res, 403, 'permission denied');
     const policy = tokens.policyOf(token as string);
+    // Both allowed by Vault's default policy.
+    if (path === '/v1/auth/token/lookup-self' && method === 'GET') {
+      const answer = tokens.lookupSelf(token as string);
+      return sendJson(res, answer.status, answer.body);
+    }
+    if (path === '/v1/auth/token/renew-self' && (method === 'POST' || method === 'PUT')) {
+      const answer = tokens.renewSelf(token as string, body.increment);
+      return sendJson(res, answer.status, answer.body);
+    }
 
     // https://developer.hashicorp.com/vault/api-docs/system/capabilities-self: allowed by Vault's
     // default policy; answers each path's capabilities at the top level and under `data`.
@@ -110,6 +130,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     const store = kv(
       typeof req.headers['x-vault-namespace'] === 'string' ? req.headers['x-vault-namespace'] : '',
     );
+    if (standby) store.trackHistory(standby.staleMs);
     const isList =
       method === 'LIST' ||
       (method === 'GET' && (url.searchParams.get('list') === 'true' || url.searchParams.get('list') === '1'));
@@ -136,6 +157,15 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     if (!path.startsWith(prefix))
       return errors(res, 404, `no handler for route "${path.slice(4)}". route entry not found.`);
     const versionsOf = () => (Array.isArray(body.versions) ? (body.versions as unknown[]).map(Number) : []);
+    // A standby answers reads from its own, possibly stale, storage; writes go to the active node.
+    const isRead = method === 'GET' || isList;
+    const view = standby && isRead ? standby.view(req) : { fresh: true as const };
+    if (view.fresh === false && view.behind) return view.behind(res);
+    const at = view.fresh ? Number.POSITIVE_INFINITY : view.at;
+    const secretOf = (p: string) => (view.fresh ? store.secrets.get(p) : store.secretAt(p, at));
+    // Requests that modify storage answer with the index they reached (X-Vault-Index).
+    const sendWritten = (status: number, payload: unknown) =>
+      sendJson(res, status, payload, standby ? standby.wrote() : {});
 
     try {
       if (kind === 'config' && secretPath === '') {
@@ -143,21 +173,28 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
           return sendJson(res, 200, {
             data: {
               cas_required: store.mountCasRequired,
-              delete_version_after: '0s',
+              delete_version_after: formatDuration(store.mountDeleteVersionAfterMs),
               max_versions: store.mountMaxVersions,
             },
           });
         }
         if (method === 'POST' || method === 'PUT') {
+          // path_config.go: negative disables delete_version_after (stored as -1s), 0 unsets it.
+          const after =
+            body.delete_version_after === undefined ? 0 : parseDurationMs(body.delete_version_after);
+          if (after === undefined)
+            return errors(res, 400, 'error converting input for field "delete_version_after"');
           if (typeof body.max_versions === 'number') store.mountMaxVersions = body.max_versions;
           if (typeof body.cas_required === 'boolean') store.mountCasRequired = body.cas_required;
-          return sendJson(res, 204, undefined);
+          if (body.delete_version_after !== undefined)
+            store.mountDeleteVersionAfterMs = after < 0 ? -1000 : after;
+          return sendWritten(204, undefined);
         }
       }
       if (kind === 'data') {
         if (method === 'GET') {
           const wanted = Number(url.searchParams.get('version') ?? 0);
-          const found = store.read(secretPath, wanted);
+          const found = store.read(secretPath, wanted, secretOf(secretPath));
           if (!found) return errors(res, 404);
           const metadata = {
             created_time: found.entry.createdTime,
@@ -166,8 +203,9 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
             destroyed: found.entry.destroyed,
             version: found.version,
           };
-          // A deleted or destroyed version answers 404 with its metadata, as Vault does.
-          if (found.entry.deletionTime !== '' || found.entry.destroyed) {
+          // A deleted or destroyed version answers 404 with its metadata, as Vault does; a
+          // deletion_time still in the future (delete_version_after) is a live version.
+          if (isDeleted(found.entry)) {
             return sendJson(res, 404, { data: { data: null, metadata } });
           }
           return sendJson(res, 200, { data: { data: found.entry.data, metadata } });
@@ -177,11 +215,11 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
             return errors(res, 400, 'no data provided');
           const opts = (body.options ?? {}) as { cas?: number };
           const written = store.write(secretPath, body.data as Record<string, unknown>, opts.cas);
-          return sendJson(res, 200, {
+          return sendWritten(200, {
             data: {
               created_time: written.createdTime,
               custom_metadata: null,
-              deletion_time: '',
+              deletion_time: written.deletionTime,
               destroyed: false,
               version: written.version,
             },
@@ -189,7 +227,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
         }
         if (method === 'DELETE') {
           store.softDelete(secretPath);
-          return sendJson(res, 204, undefined);
+          return sendWritten(204, undefined);
         }
       }
       if (kind === 'metadata') {
@@ -198,29 +236,29 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
           return keys.length === 0 ? errors(res, 404) : sendJson(res, 200, { data: { keys } });
         }
         if (method === 'GET') {
-          const secret = store.secrets.get(secretPath);
+          const secret = secretOf(secretPath);
           return secret ? sendJson(res, 200, { data: metadataBody(secret) }) : errors(res, 404);
         }
         if (method === 'POST' || method === 'PUT') {
           store.writeMetadata(secretPath, body as Parameters<KvStore['writeMetadata']>[1]);
-          return sendJson(res, 204, undefined);
+          return sendWritten(204, undefined);
         }
         if (method === 'DELETE') {
           store.deleteMetadata(secretPath);
-          return sendJson(res, 204, undefined);
+          return sendWritten(204, undefined);
         }
       }
       if (method === 'POST' && kind === 'delete') {
         store.softDelete(secretPath, versionsOf());
-        return sendJson(res, 204, undefined);
+        return sendWritten(204, undefined);
       }
       if (method === 'POST' && kind === 'undelete') {
         store.undelete(secretPath, versionsOf());
-        return sendJson(res, 204, undefined);
+        return sendWritten(204, undefined);
       }
       if (method === 'POST' && kind === 'destroy') {
         store.destroy(secretPath, versionsOf());
-        return sendJson(res, 204, undefined);
+        return sendWritten(204, undefined);
       }
       return errors(res, 405, 'unsupported operation');
     } catch (error) {
@@ -249,6 +287,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     },
     kv,
     tokens,
+    standby,
     info: { token: rootToken, mount },
     stop: server.stop,
   };
@@ -262,6 +301,8 @@ export async function startFromFlags(flags: CliFlags): Promise<VaultEmulator> {
     token: typeof flags.token === 'string' ? flags.token : undefined,
     mount: typeof flags.mount === 'string' ? flags.mount : undefined,
     maxVersions: num('max-versions'),
+    tokenTtlSeconds: num('token-ttl'),
+    standby: num('stale-ms') ? { staleMs: num('stale-ms') as number } : undefined,
     approle:
       typeof flags['role-id'] === 'string' && typeof flags['secret-id'] === 'string'
         ? { roleId: flags['role-id'], secretId: flags['secret-id'] }
