@@ -30,6 +30,11 @@ export interface VaultAdapterOptions {
   ca?: string;
   /** The gateway's path root (from its settings, default `tfy-secret`): check() proves access under it. */
   root?: string;
+  /**
+   * Told (once per kind) what the operator should act on: a static token that cannot be renewed
+   * or has reached its max TTL, or a renewal that failed. The gateway logs it as a warning.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export type VaultAuth =

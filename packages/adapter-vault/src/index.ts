@@ -81,6 +81,7 @@ export class VaultAdapter implements BackendAdapter {
     this.#login = new VaultLogin(client, options.auth, {
       timeoutMs: this.#timeoutMs,
       minReloginIntervalMs: options.minReloginIntervalMs ?? 10_000,
+      onWarning: options.onWarning,
     });
   }
 
