@@ -194,7 +194,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
       if (kind === 'data') {
         if (method === 'GET') {
           const wanted = Number(url.searchParams.get('version') ?? 0);
-          const found = store.read(secretPath, wanted, secretOf(secretPath));
+          const found = store.readFrom(secretOf(secretPath), wanted);
           if (!found) return errors(res, 404);
           const metadata = {
             created_time: found.entry.createdTime,

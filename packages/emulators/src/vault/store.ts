@@ -227,11 +227,14 @@ export class KvStore {
     secret.oldestVersion = last + 1;
   }
 
-  /** A version of a path (latest when none given), from `secret` when given (a stale view). */
-  read(
-    path: string,
+  read(path: string, version?: number): { secret: KvSecret; version: number; entry: KvVersion } | undefined {
+    return this.readFrom(this.secrets.get(path), version);
+  }
+
+  /** A version (latest when none given) of a secret's state, current or a standby's stale one. */
+  readFrom(
+    secret: KvSecret | undefined,
     version?: number,
-    secret: KvSecret | undefined = this.secrets.get(path),
   ): { secret: KvSecret; version: number; entry: KvVersion } | undefined {
     if (!secret) return undefined;
     const v = version && version > 0 ? version : secret.currentVersion;
