@@ -31,8 +31,9 @@ describe('what the Azure adapter stores', () => {
     await a.write(path, 'two');
     expect(stored(emu, path)?.name).toMatch(/^[a-z0-9-]+$/);
     expect(stored(emu, path)?.name).toBe(secretName(path));
+    // The second write claimed the first version as its base (index.ts), which leaves a claim tag.
     expect(versionsOf(emu, path).map((v) => [v.value, v.enabled, v.tags])).toEqual([
-      ['one', true, { 'sgw-gen': '1', 'sgw-v': '1' }],
+      ['one', true, { 'sgw-gen': '1', 'sgw-v': '1', 'sgw-claim': expect.any(String) }],
       ['two', true, { 'sgw-gen': '1', 'sgw-v': '2' }],
     ]);
   });
