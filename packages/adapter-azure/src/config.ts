@@ -23,6 +23,11 @@ export interface AzureAdapterOptions {
   maxRetries?: number;
   /** How often delete-all polls until the soft delete has finished before purging (default 250 ms). */
   pollIntervalMs?: number;
+  /**
+   * The gateway's deadline per operation (SGW_BACKEND_TIMEOUT_MS, default 5000): a 429 whose
+   * Retry-After does not fit in what is left of it fails at once instead of being slept through.
+   */
+  timeoutMs?: number;
 }
 
 export interface EnvSetting {
@@ -56,7 +61,8 @@ export const AZURE_ENV: readonly EnvSetting[] = [
   {
     name: 'SGW_AZURE_ACCESS_TOKEN',
     required: false,
-    description: 'A fixed bearer token instead of a credential (emulators, tokens minted elsewhere)',
+    description:
+      'Development only: a fixed bearer token instead of a credential (emulators); never refreshed, so calls fail once it expires',
     example: '',
   },
   {
@@ -124,11 +130,11 @@ export function identityFromEnv(env: Record<string, string | undefined>): AzureI
 /**
  * Reads AZURE_ENV without connecting or reading files; throws an Error naming the variable that is
  * missing or malformed. Key Vault serves only https, so an http:// URL is refused. The gateway's
- * settings are not used: every call is bounded by the gateway's deadline through its signal.
+ * deadline bounds every operation (and how long a Retry-After may be waited out).
  */
 export function settingsFromEnv(
   env: Record<string, string | undefined>,
-  _settings?: Partial<GatewaySettings>,
+  settings?: Partial<GatewaySettings>,
 ): AzureSettings {
   const vaultUrl = env.AZURE_KEYVAULT_URL;
   if (!vaultUrl)
@@ -146,6 +152,7 @@ export function settingsFromEnv(
       false,
     ),
     maxRetries: envInteger(env, 'SGW_AZURE_MAX_RETRIES', 0, 10) ?? 2,
+    ...(settings?.backendTimeoutMs !== undefined ? { timeoutMs: settings.backendTimeoutMs } : {}),
   };
 }
 
@@ -160,7 +167,7 @@ export function describeSettings(settings: AzureSettings): string {
   const identity = settings.identity;
   const who =
     identity.kind === 'token'
-      ? 'a fixed access token (SGW_AZURE_ACCESS_TOKEN)'
+      ? 'a fixed access token (SGW_AZURE_ACCESS_TOKEN: development only, never refreshed)'
       : identity.kind === 'client-secret'
         ? `service principal ${identity.clientId} in tenant ${identity.tenantId}`
         : 'DefaultAzureCredential';

@@ -10,12 +10,15 @@ import { latestLiveVersion, nextVersion, type VersionState } from '@secret-gatew
  *   when its writer lost a race for its number.
  * - `sgw-marker`: a disabled, empty version that opens a generation before a delete-all.
  * - `sgw-path-0..3`: the original path of a hashed name, 256 characters per tag.
+ * - `sgw-claim`: set on the version a writer builds on, by that writer, before it writes the next
+ *   one (index.ts: the last claim wins, the others withdraw).
  */
 export const GEN_TAG = 'sgw-gen';
 export const VERSION_TAG = 'sgw-v';
 export const DELETED_TAG = 'sgw-deleted';
 export const MARKER_TAG = 'sgw-marker';
 export const PATH_TAG = 'sgw-path';
+export const CLAIM_TAG = 'sgw-claim';
 const TAG_VALUE_MAX = 256;
 
 export interface VersionEntry {
@@ -59,6 +62,40 @@ export function entryOf(props: {
     deleted: props.enabled === false || tags[DELETED_TAG] !== undefined,
     tags,
   };
+}
+
+/** The newest version, as one get returns it (index.ts). */
+export interface Latest {
+  id: string;
+  value: string | undefined;
+  tags: Record<string, string>;
+  /** Undefined when the version is not ours. */
+  entry: VersionEntry | undefined;
+}
+
+/**
+ * Whether the newest version is the latest to serve: enabled, ours, numbered and not deleted. The
+ * newest version carries the newest generation (delete-all's marker is written last, disabled).
+ */
+export function serves(latest: Latest): boolean {
+  const entry = latest.entry;
+  return entry !== undefined && !entry.deleted && entry.version !== undefined;
+}
+
+/**
+ * The version a writer claims when the newest version cannot serve as its base: the highest
+ * number of the newest generation (deleted or not), else that generation's marker.
+ */
+export function claimable(history: History): VersionEntry | undefined {
+  const numbered = current(history).sort((a, b) => (b.version ?? 0) - (a.version ?? 0))[0];
+  return numbered ?? history.entries.find((e) => e.generation === history.generation);
+}
+
+/** Whether two listings hold the same versions (nothing was written between them). */
+export function sameIds(a: History, b: History | undefined): boolean {
+  if (b === undefined || a.entries.length !== b.entries.length) return false;
+  const ids = new Set(a.entries.map((e) => e.id));
+  return b.entries.every((e) => ids.has(e.id));
 }
 
 export function historyOf(entries: VersionEntry[]): History {

@@ -31,8 +31,9 @@ describe('what the Azure adapter stores', () => {
     await a.write(path, 'two');
     expect(stored(emu, path)?.name).toMatch(/^[a-z0-9-]+$/);
     expect(stored(emu, path)?.name).toBe(secretName(path));
+    // The second write claimed the first version as its base (index.ts), which leaves a claim tag.
     expect(versionsOf(emu, path).map((v) => [v.value, v.enabled, v.tags])).toEqual([
-      ['one', true, { 'sgw-gen': '1', 'sgw-v': '1' }],
+      ['one', true, { 'sgw-gen': '1', 'sgw-v': '1', 'sgw-claim': expect.any(String) }],
       ['two', true, { 'sgw-gen': '1', 'sgw-v': '2' }],
     ]);
   });
@@ -148,6 +149,45 @@ describe('what the Azure adapter stores', () => {
       ['ours', true, '2', undefined],
     ]);
     expect(await a.read(path, 1)).toEqual({ value: 'theirs', version: 1 });
+  });
+
+  it('a writer whose base was superseded before its claim writes on top of the newer version', async () => {
+    const path = fresh();
+    const other = adapterFor(emu);
+    expect(await other.write(path, 'first')).toBe(1);
+    let planted = false;
+    // Plays the other replica: its whole write of version 2 lands between our read of the newest
+    // version and our claim on it, so only the check after the claim can see it.
+    const client = new SecretClient(emu.vaultUrl, staticTokenCredential('t'), {
+      disableChallengeResourceVerification: true,
+      tlsOptions: { ca: emu.certPem },
+      retryOptions: { maxRetries: 0 },
+      additionalPolicies: [
+        {
+          position: 'perCall',
+          policy: {
+            name: 'other-replica',
+            sendRequest: async (request, next) => {
+              const response = await next(request);
+              if (request.method === 'GET' && response.status === 200 && !planted) {
+                planted = true;
+                await other.write(path, 'theirs');
+              }
+              return response;
+            },
+          },
+        },
+      ],
+    });
+    const a = new AzureAdapter({ vaultUrl: emu.vaultUrl, credential: staticTokenCredential('t') }, client);
+    expect(await a.write(path, 'ours')).toBe(3);
+    expect(await a.read(path, 2)).toEqual({ value: 'theirs', version: 2 });
+    expect(await a.read(path, 3)).toEqual({ value: 'ours', version: 3 });
+    expect(
+      versionsOf(emu, path)
+        .filter((v) => v.enabled)
+        .map((v) => v.tags['sgw-v']),
+    ).toEqual(['1', '2', '3']);
   });
 
   it('fromEnv reads the vault URL, a token and the CA file, and names what is missing', async () => {

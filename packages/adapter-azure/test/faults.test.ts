@@ -46,6 +46,30 @@ describe('Azure faults become typed errors within the deadline', () => {
     emu.faults.clear();
   });
 
+  it("a Retry-After longer than what is left of the deadline fails at once as throttled, with Azure's delay", async () => {
+    // The SDK would sleep the 2 s and retry; the deadline (1 s) would cut that off as `timeout`.
+    const adapter = adapterFor(emu, { maxRetries: 3, timeoutMs: 1000 });
+    const retrying = new SecretService(adapter, { deadlineMs: 1000 });
+    emu.faults.set({ throttle: true, retryAfterSeconds: 2 });
+    const before = emu.faults.injected;
+    await expect(retrying.get('tfy-secret/faults/a')).rejects.toMatchObject({
+      code: 'backend_unavailable',
+      reason: 'throttled',
+      retryAfterSeconds: 2,
+    });
+    expect(emu.faults.injected - before).toBe(1);
+    emu.faults.clear();
+  });
+
+  it('a Retry-After that fits in the deadline is waited out by the SDK and the call succeeds', async () => {
+    const retrying = new SecretService(adapterFor(emu, { maxRetries: 3, timeoutMs: 5000 }), {
+      deadlineMs: 5000,
+    });
+    emu.faults.set({ throttle: true, retryAfterSeconds: 1, times: 1 });
+    expect((await retrying.get('tfy-secret/faults/a')).value).toBe('value');
+    emu.faults.clear();
+  });
+
   it('a write over 25,000 bytes is refused with 413 before Azure is called', async () => {
     const before = emu.faults.injected;
     emu.faults.set({ status: 500 });

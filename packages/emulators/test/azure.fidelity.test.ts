@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzureEmulator, startAzureEmulator } from '../src/azure/index.ts';
+import { type AzureEmulator, KEY_VAULT_TRANSACTIONS, startAzureEmulator } from '../src/azure/index.ts';
+import { WindowQuota } from '../src/faults.ts';
 
 // The emulator driven by @azure/keyvault-secrets directly, over HTTPS with its self-signed
 // certificate, one behaviour of backends.md per test.
@@ -258,5 +259,85 @@ describe('Azure Key Vault emulator, through the official SDK', () => {
     // With the SDK's own retries on, a single throttled answer is retried after Retry-After.
     emu.faults.set({ throttle: true, retryAfterSeconds: 0, times: 1 });
     expect((await clientFor(emu, 2).getSecret(name)).value).toBe('v');
+  });
+});
+
+describe('Azure Key Vault emulator: quotas, latency and properties (issue 14)', () => {
+  it('contentType round-trips: set with the value, read back by get and listing, changed by update', async () => {
+    // The REST API takes `contentType` in the body of Set Secret and Update Secret
+    // (https://learn.microsoft.com/rest/api/keyvault/secrets/set-secret/set-secret), but
+    // @azure/keyvault-secrets 4.10 drops the option on both (Azure/azure-sdk-for-js#38300: only
+    // enabled/notBefore/expiresOn/tags reach the body). This policy puts it where the REST API reads it.
+    let contentType = '';
+    const client = new SecretClient(emu.vaultUrl, credential, {
+      disableChallengeResourceVerification: true,
+      tlsOptions: { ca: emu.certPem },
+      retryOptions: { maxRetries: 0 },
+      additionalPolicies: [
+        {
+          position: 'perCall',
+          policy: {
+            name: 'content-type-in-body',
+            sendRequest: (request, next) => {
+              if (
+                (request.method === 'PUT' || request.method === 'PATCH') &&
+                typeof request.body === 'string'
+              )
+                request.body = JSON.stringify({ ...JSON.parse(request.body), contentType });
+              return next(request);
+            },
+          },
+        },
+      ],
+    });
+    const name = fresh();
+    contentType = 'application/x-pem-file';
+    expect((await client.setSecret(name, 'v')).properties.contentType).toBe('application/x-pem-file');
+    expect((await kv.getSecret(name)).properties.contentType).toBe('application/x-pem-file');
+    const listed = [];
+    for await (const p of kv.listPropertiesOfSecretVersions(name)) listed.push(p.contentType);
+    expect(listed).toEqual(['application/x-pem-file']);
+    const version = (await kv.getSecret(name)).properties.version ?? '';
+    contentType = 'text/plain';
+    await client.updateSecretProperties(name, version, { enabled: true });
+    expect((await kv.getSecret(name)).properties.contentType).toBe('text/plain');
+  });
+
+  it('past the vault-wide transaction quota answers 429 Throttled with the Retry-After of the window', async () => {
+    // 4,000 per 10 s per vault (service-limits page); a small quota on a fake clock shows the shape.
+    let now = 1_000_000;
+    const quotaEmu = await startAzureEmulator({ transactionQuota: new WindowQuota(3, 10_000, () => now) });
+    try {
+      const client = clientFor(quotaEmu);
+      const name = fresh();
+      await client.setSecret(name, 'v'); // the challenge request is refused before the quota counts
+      await client.getSecret(name);
+      await client.getSecret(name);
+      const refused = await failure(client.getSecret(name));
+      expect(refused).toMatchObject({ status: 429, code: 'Throttled', retryAfter: '10' });
+      now += 4_000;
+      expect((await failure(client.getSecret(name))).retryAfter).toBe('6');
+      now += 6_000;
+      expect((await client.getSecret(name)).value).toBe('v');
+    } finally {
+      await quotaEmu.stop();
+    }
+  });
+
+  it('the quota is off unless asked for, and `true` is the documented 4,000 per 10 s', async () => {
+    expect(KEY_VAULT_TRANSACTIONS).toEqual({ limit: 4000, windowMs: 10_000 });
+    const name = fresh();
+    await kv.setSecret(name, 'v');
+    for (let i = 0; i < 30; i++) await kv.getSecret(name);
+  });
+
+  it('a standing latency applies to every request', async () => {
+    const slow = await startAzureEmulator({ latencyMs: 30 });
+    try {
+      expect(slow.faults.latencyFor('GET /secrets/x/')).toBe(30);
+      expect(emu.faults.latencyFor('GET /secrets/x/')).toBe(0);
+    } finally {
+      await slow.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generate } from 'selfsigned';
+import { WindowQuota } from '../faults.ts';
 import { sendJson, startHttpEmulator } from '../http.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
 import { AzureError, type AzureSecret, AzureState, type AzureVersion, type DeletedSecret } from './state.ts';
@@ -25,7 +26,19 @@ export interface AzureEmulatorOptions {
   tenantId?: string;
   /** Bearer tokens accepted; unset or empty accepts any (see AzureEmulator.tokens). */
   acceptedTokens?: string[];
+  /**
+   * The vault-wide transaction quota: Key Vault allows 4,000 secret transactions per 10 s per vault
+   * and answers 429 with Retry-After past it
+   * (https://learn.microsoft.com/azure/key-vault/general/service-limits). `true` uses those numbers;
+   * off unless asked for.
+   */
+  transactionQuota?: boolean | WindowQuota;
+  /** A standing latency on every request, in ms (the real service is never instant). */
+  latencyMs?: number;
 }
+
+/** Key Vault's documented quota for secrets: 4,000 transactions per 10 seconds per vault. */
+export const KEY_VAULT_TRANSACTIONS = { limit: 4000, windowMs: 10_000 };
 
 /**
  * Which bearer tokens the vault accepts. Key Vault answers a token it cannot validate with 401
@@ -86,6 +99,10 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
     });
     tls = { key: pems.private, cert: pems.cert };
   }
+  const quota =
+    options.transactionQuota === true
+      ? new WindowQuota(KEY_VAULT_TRANSACTIONS.limit, KEY_VAULT_TRANSACTIONS.windowMs)
+      : options.transactionQuota || undefined;
   let base = '';
   const recoveryLevel = () => (state.options.purgeProtection ? 'Recoverable' : 'Recoverable+Purgeable');
   const attributes = (v: AzureVersion) => ({
@@ -227,6 +244,15 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
         'Caller is not authorized to perform action on resource. Caller: appid=00000000-0000-0000-0000-000000000000',
         'ForbiddenByRbac',
       );
+    if (quota && !quota.take()) {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(quota.retryAfterMs() / 1000))));
+      return error(
+        res,
+        429,
+        'Throttled',
+        'Request was not processed because too many requests were received.',
+      );
+    }
     if (!url.searchParams.get('api-version'))
       return error(res, 400, 'BadParameter', 'The api-version query parameter is missing.');
     let body: Json = {};
@@ -269,6 +295,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
       sendJson(res, status, { error: { code: 'InternalServerError', message: 'Internal server error.' } }),
   });
   base = server.url;
+  if (options.latencyMs) server.faults.setLatency(options.latencyMs);
   return {
     url: server.url,
     vaultUrl: server.url,
@@ -295,6 +322,7 @@ export async function startFromFlags(flags: CliFlags): Promise<AzureEmulator> {
     purgeBusyMs: num('purge-busy-ms'),
     recoverBusyMs: num('recover-busy-ms'),
     https: !(flags.http === true || flags.https === 'false'),
+    transactionQuota: flags['transaction-quota'] === true || flags['transaction-quota'] === 'true',
   });
   // For shells: a file to hand to SGW_AZURE_CA_FILE or NODE_EXTRA_CA_CERTS.
   if (typeof flags['cert-file'] === 'string' && emu.certPem) {
