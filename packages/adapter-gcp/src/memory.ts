@@ -17,7 +17,7 @@ export class LatestMemory {
   constructor(
     readonly maxEntries = 10_000,
     readonly ttlMs = 30_000,
-    readonly now: () => number = Date.now,
+    readonly now: () => number = () => Date.now(),
   ) {}
 
   get(secret: string): number | undefined {

@@ -3,10 +3,11 @@ import { createPublicKey, verify } from 'node:crypto';
 /**
  * Who may call: a fixed bearer token, or a service account's self-signed JWT. With a service account
  * key file, google-auth-library does not trade the key for an access token at `token_uri` when the
- * client has only its default scopes: the Secret Manager client sets `useJWTAccessWithScope` and its
- * service path, so every call carries a JWT it signs itself (`JWTAccess`: RS256, `iss`=`sub`= the
- * account's email, `aud` = `https://<service path>/`, valid one hour, re-signed five minutes before
- * `exp`). https://google.aip.dev/auth/4111 (self-signed JWT). The emulator checks signature and expiry.
+ * client has only its default scopes: the Secret Manager client sets `useJWTAccessWithScope`, so
+ * every call carries a JWT it signs itself (google-auth-library `JWTAccess`: RS256, `iss` = `sub` =
+ * the account's email, `scope` = cloud-platform (or an `aud` of `https://<service>/`), valid one
+ * hour, re-signed five minutes before `exp`; https://google.aip.dev/auth/4111). The emulator checks
+ * the signature against the account's public key, and the expiry.
  */
 export class GcpAuth {
   /** Service accounts whose self-signed JWTs are accepted: email -> public key (PEM). */
@@ -16,7 +17,7 @@ export class GcpAuth {
 
   constructor(
     readonly token: string,
-    readonly now: () => number = Date.now,
+    readonly now: () => number = () => Date.now(),
   ) {}
 
   /** Undefined when the `authorization` value is accepted; otherwise what GCP answers. */
@@ -34,7 +35,7 @@ export class GcpAuth {
     const [head, body, signature] = jwt.split('.');
     if (!head || !body || !signature) return false;
     let header: { alg?: string };
-    let claims: { iss?: string; sub?: string; aud?: string; exp?: number };
+    let claims: { iss?: string; sub?: string; aud?: string; scope?: string; exp?: number };
     try {
       header = JSON.parse(Buffer.from(head, 'base64url').toString());
       claims = JSON.parse(Buffer.from(body, 'base64url').toString());
@@ -43,7 +44,8 @@ export class GcpAuth {
     }
     const pem = claims.iss === undefined ? undefined : this.serviceAccounts.get(claims.iss);
     if (header.alg !== 'RS256' || pem === undefined || claims.sub !== claims.iss) return false;
-    if (typeof claims.aud !== 'string' || !/^https:\/\/[^/]+\/$/.test(claims.aud)) return false;
+    const scoped = claims.scope?.split(' ').includes('https://www.googleapis.com/auth/cloud-platform');
+    if (!scoped && !/^https:\/\/[^/]+\/$/.test(claims.aud ?? '')) return false;
     const signed = verify(
       'RSA-SHA256',
       Buffer.from(`${head}.${body}`),
