@@ -13,8 +13,8 @@ vitest.afterAll(() => emu.stop());
 runAdapterConformance(vitest, { name: 'gcp', create: () => adapterFor(emu) });
 
 // Issue 14: again with a standing latency on every RPC, so no ordering assumption hides behind an
-// emulator that answers in microseconds. Secret Manager is strongly consistent (docs/backends/gcp.md),
-// so there is no stale-read mode to add.
+// emulator that answers in microseconds. (Secret Manager is only partly strongly consistent, see
+// docs/backends/gcp.md "Consistency": a stale-read mode for this emulator is still to do.)
 let slow: GcpEmulator;
 vitest.beforeAll(async () => {
   slow = await startGcpEmulator();
