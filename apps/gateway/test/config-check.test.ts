@@ -103,7 +103,7 @@ describe('sgw-gateway config check: backend settings, without connecting', { tim
         SGW_GCP_INSECURE: 'TRUE',
         SGW_GCP_ACCESS_TOKEN: CANARY,
       },
-      'gcp: project acme, endpoint 127.0.0.1:1 (plain text), a fixed access token (SGW_GCP_ACCESS_TOKEN)',
+      'gcp: project acme, endpoint 127.0.0.1:1 (plain text), a fixed access token (SGW_GCP_ACCESS_TOKEN, development only: never refreshed), automatic (global) replication',
     ],
     [
       {

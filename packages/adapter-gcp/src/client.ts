@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { v1 } from '@google-cloud/secret-manager';
 import { BackendError } from '@secret-gateway/core';
 import { OAuth2Client } from 'google-auth-library';
@@ -22,12 +23,40 @@ export function createGcpClient(options: GcpAdapterOptions): GcpClient {
       expiry_date: Date.now() + 10 * 365 * 86_400_000,
     });
   }
-  return new v1.SecretManagerServiceClient({
+  let sslCreds = options.insecure ? grpc.credentials.createInsecure() : undefined;
+  if (options.caFile) sslCreds = tlsWithCa(options.caFile, () => client);
+  const client: GcpClient = new v1.SecretManagerServiceClient({
     projectId: options.projectId,
     ...(host ? { apiEndpoint: host, port } : {}),
-    ...(options.insecure ? { sslCreds: grpc.credentials.createInsecure() } : {}),
+    ...(sslCreds ? { sslCreds } : {}),
     ...(authClient ? { authClient } : {}),
   });
+  return client;
+}
+
+/**
+ * TLS trusting one CA, with the client's own credentials on every call. google-gax uses `sslCreds`
+ * *instead of* its channel credentials, call credentials included, so they are combined here the
+ * way gax combines them for Google's endpoint (grpc.js `_getCredentials`).
+ */
+function tlsWithCa(caFile: string, client: () => GcpClient): grpc.ChannelCredentials {
+  let ca: Buffer;
+  try {
+    ca = readFileSync(caFile);
+  } catch (error) {
+    throw new Error(`SGW_GCP_CA_FILE: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  const perCall = grpc.credentials.createFromGoogleCredential({
+    getRequestHeaders: async (url?: string) => {
+      const auth = await client().auth.getClient();
+      const headers: Record<string, string> = {};
+      (await auth.getRequestHeaders(url)).forEach((value, key) => {
+        headers[key] = value;
+      });
+      return headers;
+    },
+  });
+  return grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(ca), perCall);
 }
 
 /**

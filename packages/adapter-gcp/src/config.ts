@@ -1,4 +1,5 @@
 import { DEFAULT_BACKEND_TIMEOUT_MS, envBoolean, type GatewaySettings } from '@secret-gateway/core';
+import { describeReplication, type ReplicationSettings, replicationFromEnv } from './replication.ts';
 
 export interface GcpAdapterOptions {
   /** Project holding the secrets (GOOGLE_CLOUD_PROJECT). */
@@ -7,8 +8,15 @@ export interface GcpAdapterOptions {
   endpoint?: string;
   /** Plain-text gRPC, for the emulator only (SGW_GCP_INSECURE=true). */
   insecure?: boolean;
-  /** A fixed OAuth access token (SGW_GCP_ACCESS_TOKEN), e.g. for the emulator; default: ADC. */
+  /**
+   * A fixed OAuth access token (SGW_GCP_ACCESS_TOKEN), development only: it is never refreshed, and
+   * Google's expire after an hour. Default: ADC, which refreshes.
+   */
   accessToken?: string;
+  /** PEM file of the CA to trust for TLS to SGW_GCP_ENDPOINT (SGW_GCP_CA_FILE), e.g. the emulator's. */
+  caFile?: string;
+  /** Where new secrets are replicated (SGW_GCP_REPLICATION_LOCATIONS, SGW_GCP_KMS_KEY). */
+  replication?: ReplicationSettings;
   /**
    * Budget for one adapter operation in ms, shared by its RPCs and the SDK's retries
    * (the gateway's `backendTimeoutMs`; default 5000).
@@ -51,8 +59,26 @@ export const GCP_ENV = [
   {
     name: 'SGW_GCP_ACCESS_TOKEN',
     required: false,
-    description: 'Fixed access token instead of ADC',
+    description: 'Fixed access token instead of ADC: development only (never refreshed)',
     example: 'sgw-emulator-token',
+  },
+  {
+    name: 'SGW_GCP_CA_FILE',
+    required: false,
+    description: 'PEM CA certificate to trust for TLS to SGW_GCP_ENDPOINT (e.g. the emulator)',
+    example: '/etc/sgw/gcp-ca.pem',
+  },
+  {
+    name: 'SGW_GCP_REPLICATION_LOCATIONS',
+    required: false,
+    description: 'User-managed replication regions for new secrets (default automatic, global)',
+    example: 'europe-west1,europe-west4',
+  },
+  {
+    name: 'SGW_GCP_KMS_KEY',
+    required: false,
+    description: 'Cloud KMS key(s) for new secrets: one per replication location, same order',
+    example: 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k',
   },
   { name: 'SGW_GCP_LABELS', required: false, description: 'Labels on new secrets', example: 'team=platform' },
 ] as const;
@@ -82,11 +108,17 @@ export function optionsFromEnv(
     }
     labels[key] = value;
   }
+  const caFile = env.SGW_GCP_CA_FILE || undefined;
+  const insecure = envBoolean(env, 'SGW_GCP_INSECURE', false);
+  if (caFile && insecure)
+    throw new Error('SGW_GCP_CA_FILE is for TLS: it cannot go with SGW_GCP_INSECURE=true');
   return {
     projectId,
     endpoint,
-    insecure: envBoolean(env, 'SGW_GCP_INSECURE', false),
+    insecure,
     accessToken: env.SGW_GCP_ACCESS_TOKEN || undefined,
+    caFile,
+    replication: replicationFromEnv(env),
     timeoutMs: settings.backendTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     labels,
     root: settings.root,
@@ -98,8 +130,11 @@ export function describeOptions(options: GcpAdapterOptions): string {
   return [
     `gcp: project ${options.projectId}`,
     options.endpoint
-      ? `endpoint ${options.endpoint}${options.insecure ? ' (plain text)' : ''}`
+      ? `endpoint ${options.endpoint}${options.insecure ? ' (plain text)' : options.caFile ? ` (TLS, CA ${options.caFile})` : ''}`
       : 'the Google endpoint',
-    options.accessToken ? 'a fixed access token (SGW_GCP_ACCESS_TOKEN)' : 'Application Default Credentials',
+    options.accessToken
+      ? 'a fixed access token (SGW_GCP_ACCESS_TOKEN, development only: never refreshed)'
+      : 'Application Default Credentials',
+    describeReplication(options.replication),
   ].join(', ');
 }

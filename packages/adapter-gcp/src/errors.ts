@@ -1,4 +1,5 @@
 import { BackendError, BackendUnavailableError, SecretGatewayError } from '@secret-gateway/core';
+import type { GcpAdapterOptions } from './config.ts';
 
 /** gRPC status codes (google.rpc.Code) the adapter reads. */
 export const Code = {
@@ -36,6 +37,46 @@ function retryDelaySeconds(error: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * Retry-After for a per-minute quota GCP refused without RetryInfo. Google's quota errors say which
+ * quota ran out (ErrorInfo reason RATE_LIMIT_EXCEEDED, metadata quota_limit such as
+ * "ReadRequestsPerMinutePerProject") but not when it refills, and a minute window refills as the
+ * oldest requests of it age out: 1 s would send every client back ~60 times into a spent minute.
+ * Half the window lets a rolling window free part of itself before the retry while keeping a client
+ * to two tries a minute.
+ */
+export const PER_MINUTE_RETRY_SECONDS = 30;
+
+/** The ErrorInfo of a RESOURCE_EXHAUSTED names a per-minute quota (or GCP said it in words). */
+function perMinuteQuota(error: unknown): boolean {
+  const e = error as { statusDetails?: unknown; errorInfoMetadata?: Record<string, unknown> };
+  const infos = [
+    ...(Array.isArray(e?.statusDetails) ? e.statusDetails : []),
+    { metadata: e?.errorInfoMetadata },
+  ];
+  for (const info of infos as Array<{ metadata?: Record<string, unknown> }>) {
+    if (/PerMinute/i.test(String(info?.metadata?.quota_limit ?? ''))) return true;
+  }
+  return /per minute/i.test(String((error as { details?: unknown })?.details ?? ''));
+}
+
+/**
+ * CreateSecret's FAILED_PRECONDITION: an organisation policy on resource locations refused the
+ * replication (GCP: "Constraint constraints/gcp.resourceLocations violated ... attempting to create a
+ * secret in [global]"). Told in the gateway's words, naming the setting that fixes it.
+ */
+export function locationRefused(options: GcpAdapterOptions, error: unknown): BackendError {
+  const locations = options.replication?.locations ?? [];
+  const what = locations.length
+    ? `a region of SGW_GCP_REPLICATION_LOCATIONS (${locations.join(', ')})`
+    : 'automatic (global) replication';
+  return new BackendError(
+    'invalid',
+    `GCP refused to create the secret (FAILED_PRECONDITION): the organisation's location policy (constraints/gcp.resourceLocations) refuses ${what}; set SGW_GCP_REPLICATION_LOCATIONS to regions it allows`,
+    { cause: error, detail: (error as BackendError).detail },
+  );
+}
+
 /** google.rpc.Code names, for the operator's log and messages. */
 const CODE_NAMES = Object.fromEntries(Object.entries(Code).map(([name, n]) => [n, name])) as Record<
   number,
@@ -69,7 +110,8 @@ function toTyped(code: number | undefined, name: string, what: string, options: 
     case Code.RESOURCE_EXHAUSTED:
       return new BackendUnavailableError('throttled', `GCP throttled ${what} (RESOURCE_EXHAUSTED)`, {
         ...options,
-        retryAfterSeconds: retryDelaySeconds(options.cause) ?? 1,
+        retryAfterSeconds:
+          retryDelaySeconds(options.cause) ?? (perMinuteQuota(options.cause) ? PER_MINUTE_RETRY_SECONDS : 1),
       });
     case Code.CANCELLED: // cancelled at our deadline
     case Code.DEADLINE_EXCEEDED: // the RPC's deadline, or the SDK's bounded retries ran out

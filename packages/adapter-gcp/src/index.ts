@@ -13,14 +13,17 @@ import {
 } from '@secret-gateway/core';
 import { createGcpClient, type GcpClient, initializeClient } from './client.ts';
 import { DEFAULT_TIMEOUT_MS, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
-import { Code, grpcCodeOf, mapGcpError } from './errors.ts';
+import { Code, grpcCodeOf, locationRefused, mapGcpError } from './errors.ts';
+import { LatestMemory } from './memory.ts';
 import { secretId, secretMetadata, secretName } from './names.ts';
 import { decodePayload, encodePayload } from './payload.ts';
+import { replicationPolicy } from './replication.ts';
 import { ENABLED_FILTER, LATEST_ALIAS, newestEnabled, versionName, versionNumber } from './versions.ts';
 
 export { createGcpClient, type GcpClient } from './client.ts';
 export { describeOptions, GCP_ENV, type GcpAdapterOptions, optionsFromEnv } from './config.ts';
-export { mapGcpError } from './errors.ts';
+export { mapGcpError, PER_MINUTE_RETRY_SECONDS } from './errors.ts';
+export { LatestMemory } from './memory.ts';
 export { decodePath, encodePath, pathOfSecret, secretId } from './names.ts';
 
 // Writes and deletes are not retried by the SDK (a retried destroy would report "already destroyed").
@@ -59,6 +62,10 @@ export class GcpAdapter implements BackendAdapter {
   readonly #timeoutMs: number;
   /** The client's credentials and stub, once found (see initializeClient). */
   #ready: Promise<void> | undefined;
+  /** Newest enabled version per secret whose alias fails (see LatestMemory). */
+  readonly #memory = new LatestMemory();
+  /** The full readiness probe passed, and no check failed since (see check()). */
+  #fullyChecked = false;
 
   constructor(options: GcpAdapterOptions, client?: GcpClient) {
     this.#options = options;
@@ -111,6 +118,7 @@ export class GcpAdapter implements BackendAdapter {
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
     const budget = this.#budget(options);
     const parent = secretName(this.#options.projectId, path);
+    this.#memory.forget(parent);
     const add = async () => {
       const [version] = await this.#call('add version', budget, (o) =>
         this.#client.addSecretVersion({ parent, payload: encodePayload(value) }, o),
@@ -132,14 +140,21 @@ export class GcpAdapter implements BackendAdapter {
           {
             parent: `projects/${this.#options.projectId}`,
             secretId: secretId(path),
-            secret: { replication: { automatic: {} }, ...secretMetadata(path, this.#options.labels) },
+            secret: {
+              replication: replicationPolicy(this.#options.replication),
+              ...secretMetadata(path, this.#options.labels),
+            },
           },
           o,
         ),
       );
     } catch (error) {
       // Another writer created it first: fine, add our version to it.
-      if (grpcCodeOf(error) !== Code.ALREADY_EXISTS) throw error;
+      if (grpcCodeOf(error) === Code.ALREADY_EXISTS) return add();
+      // The only precondition of CreateSecret an operator meets: an organisation location policy
+      // (constraints/gcp.resourceLocations) refusing the replication's locations.
+      if (grpcCodeOf(error) === Code.FAILED_PRECONDITION) throw locationRefused(this.#options, error);
+      throw error;
     }
     return add();
   }
@@ -163,7 +178,16 @@ export class GcpAdapter implements BackendAdapter {
    */
   async #latest(secret: string, budget: Budget): Promise<StoredSecret | null> {
     const fast = await this.#access(versionName(secret, LATEST_ALIAS), budget);
-    if (fast !== 'not_enabled') return fast;
+    if (fast !== 'not_enabled') {
+      this.#memory.forget(secret);
+      return fast;
+    }
+    const remembered = this.#memory.get(secret);
+    if (remembered !== undefined) {
+      const found = await this.#access(versionName(secret, remembered), budget);
+      if (found !== null && found !== 'not_enabled') return found;
+      this.#memory.forget(secret); // destroyed or disabled since: list again
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       let listed: Array<{ name?: string | null; state?: unknown }>;
       try {
@@ -180,6 +204,7 @@ export class GcpAdapter implements BackendAdapter {
       const newest = newestEnabled(listed as Array<{ name?: string | null; state?: string | null }>);
       if (newest === undefined) return null;
       const found = await this.#access(versionName(secret, newest), budget);
+      if (found !== null && found !== 'not_enabled') this.#memory.set(secret, newest);
       if (found !== 'not_enabled') return found;
     }
     throw new BackendUnavailableError('busy', 'GCP versions kept changing while resolving the latest one');
@@ -222,6 +247,8 @@ export class GcpAdapter implements BackendAdapter {
   }
 
   async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
+    // Re-created, the secret numbers from 1 again: a remembered number would mean another version.
+    this.#memory.forget(secretName(this.#options.projectId, path));
     try {
       await this.#call('delete secret', this.#budget(options), (o) =>
         this.#client.deleteSecret({ name: secretName(this.#options.projectId, path) }, o),
@@ -239,8 +266,23 @@ export class GcpAdapter implements BackendAdapter {
    * endpoint answers, the credentials are found and accepted, the project is right and the service
    * account may read and add versions. A wrong project answers PERMISSION_DENIED, as a missing role
    * does. The write probe runs only while the secret does not exist, so it never stores anything.
+   *
+   * Readiness probes come every few seconds from every replica, and GetSecret spends the project's
+   * 600 reads/min shared with every other reader (AddSecretVersion its 600 writes/min). So the full
+   * probe runs once, and again after any failed check; in between, AccessSecretVersion alone (its
+   * own 90,000/min quota) still proves the endpoint, the credentials, the project and read access.
    */
   async check(options?: CallOptions): Promise<void> {
+    try {
+      await this.#probe(options, !this.#fullyChecked);
+      this.#fullyChecked = true;
+    } catch (error) {
+      this.#fullyChecked = false;
+      throw error;
+    }
+  }
+
+  async #probe(options: CallOptions | undefined, full: boolean): Promise<void> {
     const budget = this.#budget(options);
     const project = this.#options.projectId;
     const name = secretName(project, `${this.#options.root ?? 'tfy-secret'}/@sgw-health`);
@@ -250,6 +292,8 @@ export class GcpAdapter implements BackendAdapter {
         return true;
       } catch (error) {
         if (grpcCodeOf(error) === Code.NOT_FOUND) return false;
+        // The secret exists (someone made it) and its newest version is destroyed: it answered.
+        if (grpcCodeOf(error) === Code.FAILED_PRECONDITION && !full) return true;
         if (grpcCodeOf(error) !== Code.PERMISSION_DENIED) throw error;
         throw new BackendError(
           'denied',
@@ -258,13 +302,19 @@ export class GcpAdapter implements BackendAdapter {
         );
       }
     };
+    const access = () =>
+      probe('AccessSecretVersion', 'secretmanager.versions.access', (o) =>
+        this.#client.accessSecretVersion({ name: versionName(name, LATEST_ALIAS) }, o),
+      );
+    if (!full) {
+      await access();
+      return;
+    }
     const exists = await probe('GetSecret', 'secretmanager.secrets.get', (o) =>
       this.#client.getSecret({ name }, o),
     );
     if (exists) return;
-    await probe('AccessSecretVersion', 'secretmanager.versions.access', (o) =>
-      this.#client.accessSecretVersion({ name: versionName(name, LATEST_ALIAS) }, o),
-    );
+    await access();
     await probe('AddSecretVersion', 'secretmanager.versions.add', (o) =>
       this.#client.addSecretVersion({ parent: name, payload: encodePayload('') }, o),
     );

@@ -1,12 +1,16 @@
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { FaultInjector, sleep } from '../faults.ts';
+import { generate } from 'selfsigned';
+import { FaultInjector, sleep, WindowQuota } from '../faults.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { GcpAuth } from './auth.ts';
 import { Code, GcpError, type GcpSecret, GcpState, type GcpVersion } from './state.ts';
 import { errorInfo, retryInfo, statusDetails } from './status.ts';
 
+export { GcpAuth } from './auth.ts';
 export { crc32c, GcpState } from './state.ts';
 
 export interface GcpEmulatorOptions {
@@ -15,6 +19,23 @@ export interface GcpEmulatorOptions {
   project?: string;
   /** Bearer token the emulator accepts (default `sgw-emulator-token`). */
   token?: string;
+  /** Serve TLS with a fresh self-signed certificate for localhost/127.0.0.1/::1 (default false). */
+  tls?: boolean;
+  /**
+   * Refuse calls without an accepted credential (UNAUTHENTICATED), as Google does. Default: on with
+   * TLS. Over plain text the SDK sends no credential at all (google-gax uses `sslCreds` as the whole
+   * channel credentials), so there only a token that is present and wrong is refused.
+   */
+  requireToken?: boolean;
+  /** Organisation location policy: regions secrets may be created in (default: no policy). */
+  allowedLocations?: string[];
+  /**
+   * Secret Manager's per-project quotas per minute, enforced only when set: "read requests" (every
+   * Get and List; 600 by default in GCP) and "access requests" (AccessSecretVersion; 90,000).
+   * https://cloud.google.com/secret-manager/quotas
+   */
+  readQuotaPerMinute?: number;
+  accessQuotaPerMinute?: number;
 }
 
 export interface GcpEmulator extends EmulatorHandle {
@@ -24,6 +45,56 @@ export interface GcpEmulator extends EmulatorHandle {
   state: GcpState;
   /** gRPC method names answered PERMISSION_DENIED, as for a service account missing a role. */
   denied: Set<string>;
+  /** Who may call (service accounts for self-signed JWTs); see GcpAuth. */
+  auth: GcpAuth;
+  /** PEM certificate to trust (SGW_GCP_CA_FILE); undefined over plain text. */
+  certPem: string | undefined;
+}
+
+/** Secret Manager's quota buckets: Access is its own; every other Get/List is a "read request". */
+const READS = new Set(['GetSecret', 'ListSecrets', 'GetSecretVersion', 'ListSecretVersions']);
+
+/**
+ * RESOURCE_EXHAUSTED as Google's quota system sends it for a per-minute quota: the message names the
+ * metric and limit, ErrorInfo says RATE_LIMIT_EXCEEDED with the quota's names, and there is no
+ * RetryInfo (a RetryInfo is added only when a test asks for one).
+ */
+function quotaExceeded(method: string, retryAfterSeconds?: number): grpc.ServiceError {
+  const access = method.includes('Access');
+  const metric = access ? 'Access requests' : 'Read requests';
+  const message = `Quota exceeded for quota metric '${metric}' and limit '${metric} per minute' of service 'secretmanager.googleapis.com' for consumer 'project_number:0'.`;
+  const details = [
+    errorInfo('RATE_LIMIT_EXCEEDED', 'googleapis.com', {
+      service: 'secretmanager.googleapis.com',
+      consumer: 'projects/0',
+      quota_metric: `secretmanager.googleapis.com/${access ? 'access_requests' : 'read_requests'}`,
+      quota_limit: access ? 'AccessRequestsPerMinutePerProject' : 'ReadRequestsPerMinutePerProject',
+    }),
+  ];
+  if (retryAfterSeconds !== undefined) details.push(retryInfo(retryAfterSeconds));
+  const metadata = new grpc.Metadata();
+  metadata.set('grpc-status-details-bin', statusDetails(Code.RESOURCE_EXHAUSTED, message, details));
+  return { code: Code.RESOURCE_EXHAUSTED, details: message, metadata } as grpc.ServiceError;
+}
+
+/** A self-signed certificate for the loopback names, as the Azure emulator makes its own. */
+async function selfSigned(): Promise<{ key: string; cert: string }> {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+        ],
+      },
+    ],
+  });
+  return { key: pems.private, cert: pems.cert };
 }
 
 /**
@@ -69,7 +140,7 @@ const timestamp = (ms: number) => ({
 function secretMessage(state: GcpState, s: GcpSecret) {
   return {
     name: `${state.parent()}/secrets/${s.id}`,
-    replication: { automatic: {} },
+    replication: s.replication,
     create_time: timestamp(s.created),
     labels: s.labels,
     annotations: s.annotations,
@@ -107,14 +178,18 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const state = new GcpState(project);
   const faults = new FaultInjector();
   const denied = new Set<string>();
+  const auth = new GcpAuth(token);
+  const tls = options.tls ? await selfSigned() : undefined;
+  const requireToken = options.requireToken ?? tls !== undefined;
+  if (options.allowedLocations) state.allowedLocations = new Set(options.allowedLocations);
+  const quotas = {
+    read: options.readQuotaPerMinute ? new WindowQuota(options.readQuotaPerMinute, 60_000) : undefined,
+    access: options.accessQuotaPerMinute ? new WindowQuota(options.accessQuotaPerMinute, 60_000) : undefined,
+  };
 
   const methods: Record<string, (req: Req) => unknown> = {
     CreateSecret: (req) => {
-      const input = (req.secret ?? {}) as {
-        labels?: Record<string, string>;
-        annotations?: Record<string, string>;
-        replication?: unknown;
-      };
+      const input = (req.secret ?? {}) as Parameters<GcpState['create']>[2];
       return secretMessage(state, state.create(String(req.parent ?? ''), String(req.secret_id ?? ''), input));
     },
     GetSecret: (req) => secretMessage(state, state.secret(String(req.name))),
@@ -201,27 +276,25 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       if (fault?.latencyMs) await sleep(fault.latencyMs);
       if (fault?.drop)
         return dropConnection(call) || fail(Code.UNAVAILABLE, 'The service is currently unavailable.');
-      if (fault?.throttle) {
-        const message = `Quota exceeded for quota metric '${method.includes('Access') ? 'Access' : 'Read'} requests' and limit per minute of service 'secretmanager.googleapis.com' for consumer 'project_number:0'.`;
-        const metadata = new grpc.Metadata();
-        const details = [
-          errorInfo('RATE_LIMIT_EXCEEDED', 'googleapis.com', { service: 'secretmanager.googleapis.com' }),
-        ];
-        if (fault.retryAfterSeconds !== undefined) details.push(retryInfo(fault.retryAfterSeconds));
-        metadata.set('grpc-status-details-bin', statusDetails(Code.RESOURCE_EXHAUSTED, message, details));
-        return fail(Code.RESOURCE_EXHAUSTED, message, metadata);
-      }
+      if (fault?.throttle) return callback(quotaExceeded(method, fault.retryAfterSeconds));
       if (fault?.status)
         return fail(
           fault.status >= 503 ? Code.UNAVAILABLE : Code.INTERNAL,
           fault.status >= 503 ? 'The service is currently unavailable.' : 'Internal error encountered.',
         );
-      // Over a plain-text channel the SDK sends no call credentials (grpc-js will not put a token on
-      // an insecure connection), so only a token that is present and wrong is refused.
+      // Over a plain-text channel the SDK sends no call credentials (see requireToken), so there
+      // only a token that is present and wrong is refused.
       const presented = call.metadata.get('authorization')[0];
-      if (presented !== undefined && presented !== `Bearer ${token}`) {
-        return fail(Code.UNAUTHENTICATED, 'Request had invalid authentication credentials.');
+      if (presented !== undefined || requireToken) {
+        const refused = auth.refuse(presented === undefined ? undefined : String(presented));
+        if (refused) return fail(Code.UNAUTHENTICATED, refused);
       }
+      const quota = READS.has(method)
+        ? quotas.read
+        : method === 'AccessSecretVersion'
+          ? quotas.access
+          : undefined;
+      if (quota && !quota.take()) return callback(quotaExceeded(method));
       if (denied.has(method)) {
         return fail(
           Code.PERMISSION_DENIED,
@@ -243,7 +316,11 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${host}:${options.port ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
+      tls
+        ? grpc.ServerCredentials.createSsl(null, [
+            { private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) },
+          ])
+        : grpc.ServerCredentials.createInsecure(),
       (error, bound) => (error ? reject(error) : resolve(bound)),
     ),
   );
@@ -254,7 +331,9 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     token,
     state,
     denied,
-    info: { project, token, endpoint: host, port },
+    auth,
+    certPem: tls?.cert,
+    info: { project, token, endpoint: host, port, ...(tls ? { tls: true } : {}) },
     stop: () =>
       new Promise<void>((resolve) => {
         server.forceShutdown();
@@ -264,10 +343,23 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
 }
 
 export async function startFromFlags(flags: CliFlags): Promise<GcpEmulator> {
-  return startGcpEmulator({
-    port: typeof flags.port === 'string' ? Number(flags.port) : undefined,
-    host: typeof flags.host === 'string' ? flags.host : undefined,
-    project: typeof flags.project === 'string' ? flags.project : undefined,
-    token: typeof flags.token === 'string' ? flags.token : undefined,
+  const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+  const count = (name: string) => (text(name) === undefined ? undefined : Number(text(name)));
+  const emu = await startGcpEmulator({
+    port: count('port'),
+    host: text('host'),
+    project: text('project'),
+    token: text('token'),
+    tls: flags.tls === true || flags.tls === 'true',
+    allowedLocations: text('allowed-locations')?.split(',').filter(Boolean),
+    readQuotaPerMinute: count('read-quota-per-minute'),
+    accessQuotaPerMinute: count('access-quota-per-minute'),
   });
+  // For shells: a file to hand to SGW_GCP_CA_FILE.
+  const certFile = text('cert-file');
+  if (certFile && emu.certPem) {
+    writeFileSync(certFile, emu.certPem);
+    emu.info.certFile = certFile;
+  }
+  return emu;
 }

@@ -16,8 +16,18 @@ export interface GcpVersion {
   destroyed?: number;
 }
 
+/** Secret.replication as the wire has it (proto field names). */
+export type Replication =
+  | { automatic: { customer_managed_encryption?: { kms_key_name?: string } } }
+  | {
+      user_managed: {
+        replicas: Array<{ location: string; customer_managed_encryption?: { kms_key_name?: string } }>;
+      };
+    };
+
 export interface GcpSecret {
   id: string;
+  replication: Replication;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   created: number;
@@ -69,7 +79,30 @@ export function crc32c(data: Uint8Array): bigint {
 
 export class GcpState {
   readonly secrets = new Map<string, GcpSecret>();
+  /**
+   * An organisation policy `constraints/gcp.resourceLocations`: the regions secrets may be created
+   * in; undefined = no policy. Automatic replication is global, so any policy refuses it.
+   */
+  allowedLocations: Set<string> | undefined;
   constructor(readonly project: string) {}
+
+  /**
+   * GCP's words (GoogleCloudPlatform/scion#1531, firebase-tools#6454): FAILED_PRECONDITION
+   * "Constraint constraints/gcp.resourceLocations violated for [orgpolicy:projects/N] attempting to
+   * create a secret in [global]." (REST shows it as 400.)
+   */
+  #checkLocations(replication: Replication): void {
+    if (!this.allowedLocations) return;
+    const wanted =
+      'automatic' in replication ? ['global'] : replication.user_managed.replicas.map((r) => r.location);
+    const refused = wanted.find((l) => !this.allowedLocations?.has(l));
+    if (refused !== undefined) {
+      throw new GcpError(
+        Code.FAILED_PRECONDITION,
+        `Constraint constraints/gcp.resourceLocations violated for [orgpolicy:projects/0] attempting to create a secret in [${refused}]. For more information, see https://cloud.google.com/resource-manager/docs/organization-policy/defining-locations.`,
+      );
+    }
+  }
 
   parent(): string {
     return `projects/${this.project}`;
@@ -112,7 +145,11 @@ export class GcpState {
   create(
     parent: string,
     id: string,
-    input: { labels?: Record<string, string>; annotations?: Record<string, string>; replication?: unknown },
+    input: {
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+      replication?: Partial<Record<'automatic' | 'user_managed', unknown>>;
+    },
   ): GcpSecret {
     this.checkProject(parent, 'secretmanager.secrets.create');
     if (!SECRET_ID.test(id)) {
@@ -121,9 +158,8 @@ export class GcpState {
         'Secret ID must be at most 255 characters of letters, numbers, underscores and hyphens.',
       );
     }
-    if (!input.replication || Object.keys(input.replication).length === 0) {
-      throw new GcpError(Code.INVALID_ARGUMENT, 'Replication policy is required.');
-    }
+    const replication = parseReplication(input.replication);
+    this.#checkLocations(replication);
     for (const [k, v] of Object.entries(input.labels ?? {})) {
       if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v))
         throw new GcpError(Code.INVALID_ARGUMENT, `Invalid label ${k}`);
@@ -138,6 +174,7 @@ export class GcpState {
       throw new GcpError(Code.ALREADY_EXISTS, `Secret [${parent}/secrets/${id}] already exists.`);
     const secret: GcpSecret = {
       id,
+      replication,
       labels: input.labels ?? {},
       annotations: input.annotations ?? {},
       created: Date.now(),
@@ -180,4 +217,23 @@ export class GcpState {
     }
     return found;
   }
+}
+
+/** Secret.replication: exactly one of automatic / user_managed (with at least one replica). */
+function parseReplication(
+  input: Partial<Record<'automatic' | 'user_managed', unknown>> | undefined,
+): Replication {
+  if (input?.automatic)
+    return { automatic: input.automatic as { customer_managed_encryption?: { kms_key_name?: string } } };
+  const replicas = (input?.user_managed as { replicas?: Array<{ location?: string }> } | undefined)?.replicas;
+  if (input?.user_managed) {
+    if (!replicas?.length || replicas.some((r) => !r.location)) {
+      throw new GcpError(
+        Code.INVALID_ARGUMENT,
+        'Replication.UserManaged requires at least one replica with a location.',
+      );
+    }
+    return { user_managed: { replicas: replicas as Array<{ location: string }> } };
+  }
+  throw new GcpError(Code.INVALID_ARGUMENT, 'Replication policy is required.');
 }
