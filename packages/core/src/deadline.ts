@@ -74,7 +74,9 @@ export async function retryOnConflict<T>(path: string, retries: number, fn: () =
       // with each attempt, else a few ms; jittered either way.
       const hint = (error as { retryAfterMs?: unknown }).retryAfterMs;
       const base = typeof hint === 'number' && hint > 0 ? hint : 5;
-      await sleep(base * (attempt + 1) * (typeof hint === 'number' ? 0.5 + Math.random() / 2 : Math.random()));
+      await sleep(
+        base * (attempt + 1) * (typeof hint === 'number' ? 0.5 + Math.random() / 2 : Math.random()),
+      );
     }
   }
 }
