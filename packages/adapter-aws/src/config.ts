@@ -39,6 +39,11 @@ export interface AwsAdapterOptions {
   timeoutMs?: number;
   /** Attempts per AWS call for transient failures (SGW_AWS_MAX_ATTEMPTS, default 3); throttling is never retried. */
   maxAttempts?: number;
+  /**
+   * How long, in ms, this process merges its own recent changes into what DescribeSecret answers
+   * (AWS is eventually consistent: recent.ts). Default 2000; 0 turns it off.
+   */
+  consistencyWindowMs?: number;
   /** Secret name `check()` describes; its absence is the healthy answer (default `tfy-secret/@sgw-health`). */
   healthCheckName?: string;
 }
@@ -48,6 +53,7 @@ export const DEFAULTS = {
   recoveryWindowDays: 7,
   timeoutMs: DEFAULT_BACKEND_TIMEOUT_MS,
   maxAttempts: 3,
+  consistencyWindowMs: 2000,
   root: DEFAULT_ROOT,
 };
 
