@@ -130,12 +130,11 @@ export class AwsAdapter implements BackendAdapter {
       if (isMarkedForDeletion(error))
         throw this.#conflict('AWS put: the secret was deleted meanwhile (or the describe was stale)', error);
       if (awsErrorName(error) !== 'ResourceExistsException') throw error;
-      this.#recent.exists(name, state.generation, next);
       // Another writer took `next` (SecretService retries us), unless AWSCURRENT was moved back by
       // hand: then the full list has the highest number, and the one above it is free.
       const fresh = (await this.#describe(name, signal)).state;
       if (!fresh || nextFromState(fresh) > next)
-        throw this.#conflict(`AWS put: another writer took version ${next}`, error);
+        throw this.#conflict('AWS put: another writer took the version', error);
       const listed = await aws.listedMax(name, state.generation, signal);
       try {
         return await this.#put(name, state.generation, Math.max(listed, next) + 1, value, signal);
@@ -147,8 +146,17 @@ export class AwsAdapter implements BackendAdapter {
   }
 
   /** PutSecretValue of a new version, remembered for the reads and writes that follow. */
-  async #put(name: string, generation: string, version: number, value: string, signal: AbortSignal) {
-    await this.#aws.put(name, generation, version, value, signal);
+  async #put(name: string, generation: string, next: number, value: string, signal: AbortSignal) {
+    const version = this.#recent.claim(name, generation, next);
+    try {
+      await this.#aws.put(name, generation, version, value, signal);
+    } catch (error) {
+      // Taken by another writer: it exists, whatever a stale DescribeSecret says.
+      if (awsErrorName(error) === 'ResourceExistsException') this.#recent.exists(name, generation, version);
+      throw error;
+    } finally {
+      this.#recent.release(name, generation, version);
+    }
     this.#recent.exists(name, generation, version);
     return version;
   }

@@ -23,6 +23,8 @@ const MAX_ENTRIES = 10_000;
  */
 export class RecentChanges {
   readonly #known = new Map<string, Known>();
+  /** Version tokens being written by this process now (`name` NUL `generation`: numbers). */
+  readonly #inflight = new Map<string, Set<number>>();
 
   constructor(
     readonly windowMs: number,
@@ -44,6 +46,28 @@ export class RecentChanges {
     this.#known.set(name, { ...known, at: this.now() });
     // Oldest first: a burst over many paths forgets the earliest, which are the likeliest caught up.
     if (this.#known.size > MAX_ENTRIES) this.#known.delete(this.#known.keys().next().value as string);
+  }
+
+  /**
+   * The number a write takes: `next`, or above any this process is writing to the same secret right
+   * now. Two of its writers with the same value must not send the same token (AWS would answer both
+   * as one put). `release` it when the put has answered.
+   */
+  claim(name: string, generation: string, next: number): number {
+    const key = `${name}\u0000${generation}`;
+    const set = this.#inflight.get(key) ?? new Set<number>();
+    let n = next;
+    for (const taken of set) if (taken >= n) n = taken + 1;
+    set.add(n);
+    this.#inflight.set(key, set);
+    return n;
+  }
+
+  release(name: string, generation: string, version: number): void {
+    const key = `${name}\u0000${generation}`;
+    const set = this.#inflight.get(key);
+    set?.delete(version);
+    if (set?.size === 0) this.#inflight.delete(key);
   }
 
   /** Version `version` of `generation` exists (this process wrote it, or lost a race to it). */
