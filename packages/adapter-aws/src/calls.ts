@@ -27,6 +27,7 @@ export class AwsCalls {
   constructor(
     readonly client: SecretsManagerClient,
     readonly timeoutMs: number,
+    readonly now: () => number = Date.now,
   ) {}
 
   /** One operation's signal: the gateway's deadline, and the adapter's own for direct callers. */

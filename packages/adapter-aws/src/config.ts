@@ -44,6 +44,8 @@ export interface AwsAdapterOptions {
    * (AWS is eventually consistent: recent.ts). Default 2000; 0 turns it off.
    */
   consistencyWindowMs?: number;
+  /** The clock the version quota's Retry-After is reckoned by (tests); default Date.now. */
+  now?: () => number;
   /** Secret name `check()` describes; its absence is the healthy answer (default `tfy-secret/@sgw-health`). */
   healthCheckName?: string;
 }

@@ -79,7 +79,11 @@ export class AwsAdapter implements BackendAdapter {
   constructor(options: AwsAdapterOptions, client?: SecretsManagerClient) {
     this.#options = options;
     this.deletePolicy = options.deletePolicy ?? DEFAULTS.deletePolicy;
-    this.#aws = new AwsCalls(client ?? createAwsClient(options), options.timeoutMs ?? DEFAULTS.timeoutMs);
+    this.#aws = new AwsCalls(
+      client ?? createAwsClient(options),
+      options.timeoutMs ?? DEFAULTS.timeoutMs,
+      options.now,
+    );
     this.#recent = new RecentChanges(options.consistencyWindowMs ?? DEFAULTS.consistencyWindowMs);
   }
 

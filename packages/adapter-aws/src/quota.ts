@@ -46,11 +46,11 @@ export async function versionQuotaError(
       for (const v of page.Versions ?? []) if (v.CreatedDate) created.push(v.CreatedDate.getTime());
       NextToken = page.NextToken;
     } while (NextToken);
-    const since = Date.now() - VERSION_WINDOW_MS;
+    const since = aws.now() - VERSION_WINDOW_MS;
     const young = created.filter((t) => t > since).sort((a, b) => a - b);
     // The version whose ageing out brings the count under the quota.
     const frees = young[young.length - MAX_VERSIONS];
-    if (frees !== undefined) wait = Math.ceil((frees + VERSION_WINDOW_MS - Date.now()) / 1000);
+    if (frees !== undefined) wait = Math.ceil((frees + VERSION_WINDOW_MS - aws.now()) / 1000);
   } catch {
     // The list is only for the delay: without it, the longest one.
   }
