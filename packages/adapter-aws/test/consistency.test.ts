@@ -1,6 +1,7 @@
 import { type AwsEmulator, startAwsEmulator } from '@secret-gateway/emulators/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsAdapter } from '../src/index.ts';
+import { tombstonesFrom, tombstoneTags } from '../src/versions.ts';
 import { adapterFor, randomPath, secretOf } from './helpers.ts';
 
 const optionsOf = (emu: AwsEmulator) => ({
@@ -96,5 +97,15 @@ describe('AWS version quota (100 versions in 24 hours)', () => {
     expect(soon?.retryAfterSeconds).toBe(10 * 60);
     now += 10 * 60_000 + 1000;
     expect(await a.write(path, 'v101')).toBe(101);
+  });
+});
+
+describe('AWS tag values', () => {
+  it("tombstone tags stay within TagResource's 255 characters and decode to the same set", () => {
+    const deleted = Array.from({ length: 1000 }, (_, i) => 2 * i + 1);
+    const tags = tombstoneTags('abcdefghij', deleted);
+    expect(tags.length).toBeGreaterThan(2);
+    expect(Math.max(...tags.map((t) => t.Value?.length ?? 0))).toBe(255);
+    expect([...tombstonesFrom('abcdefghij', tags)].sort((a, b) => a - b)).toEqual(deleted);
   });
 });
