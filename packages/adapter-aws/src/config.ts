@@ -119,7 +119,7 @@ function parseTags(text: string | undefined): Record<string, string> {
     const at = pair.indexOf('=');
     const key = at < 0 ? pair : pair.slice(0, at);
     const value = at < 0 ? '' : pair.slice(at + 1);
-    const ok = key.length >= 1 && key.length <= 128 && value.length <= 256;
+    const ok = key.length >= 1 && key.length <= 128 && value.length <= 255;
     if (!ok || !TAG_TEXT.test(key) || !TAG_TEXT.test(value) || /^(aws:|sgw-)/i.test(key)) {
       throw new Error(
         `SGW_AWS_TAGS: ${JSON.stringify(pair)} is not a usable tag (key=value; letters, digits, spaces and _.:/=+-@; keys starting aws: or sgw- are reserved)`,
