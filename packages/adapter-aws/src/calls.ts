@@ -15,7 +15,8 @@ import {
   operationBudget,
   raceAbort,
 } from '@secret-gateway/core';
-import { isMarkedForDeletion, isNotFound, mapAwsError } from './errors.ts';
+import { awsErrorName, isMarkedForDeletion, isNotFound, mapAwsError } from './errors.ts';
+import { versionQuotaError } from './quota.ts';
 import { parseToken, versionToken } from './versions.ts';
 
 /**
@@ -26,6 +27,7 @@ export class AwsCalls {
   constructor(
     readonly client: SecretsManagerClient,
     readonly timeoutMs: number,
+    readonly now: () => number = Date.now,
   ) {}
 
   /** One operation's signal: the gateway's deadline, and the adapter's own for direct callers. */
@@ -84,7 +86,13 @@ export class AwsCalls {
       SecretString: value,
       ClientRequestToken: versionToken(generation, version),
     });
-    await this.send('put', put, signal);
+    try {
+      await this.send('put', put, signal);
+    } catch (error) {
+      if (awsErrorName(error) === 'LimitExceededException')
+        throw await versionQuotaError(this, name, error, signal);
+      throw error;
+    }
     return version;
   }
 

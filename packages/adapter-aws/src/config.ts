@@ -39,6 +39,13 @@ export interface AwsAdapterOptions {
   timeoutMs?: number;
   /** Attempts per AWS call for transient failures (SGW_AWS_MAX_ATTEMPTS, default 3); throttling is never retried. */
   maxAttempts?: number;
+  /**
+   * How long, in ms, this process merges its own recent changes into what DescribeSecret answers
+   * (AWS is eventually consistent: recent.ts). Default 2000; 0 turns it off.
+   */
+  consistencyWindowMs?: number;
+  /** The clock the version quota's Retry-After is reckoned by (tests); default Date.now. */
+  now?: () => number;
   /** Secret name `check()` describes; its absence is the healthy answer (default `tfy-secret/@sgw-health`). */
   healthCheckName?: string;
 }
@@ -48,6 +55,7 @@ export const DEFAULTS = {
   recoveryWindowDays: 7,
   timeoutMs: DEFAULT_BACKEND_TIMEOUT_MS,
   maxAttempts: 3,
+  consistencyWindowMs: 2000,
   root: DEFAULT_ROOT,
 };
 
@@ -111,7 +119,7 @@ function parseTags(text: string | undefined): Record<string, string> {
     const at = pair.indexOf('=');
     const key = at < 0 ? pair : pair.slice(0, at);
     const value = at < 0 ? '' : pair.slice(at + 1);
-    const ok = key.length >= 1 && key.length <= 128 && value.length <= 256;
+    const ok = key.length >= 1 && key.length <= 128 && value.length <= 255;
     if (!ok || !TAG_TEXT.test(key) || !TAG_TEXT.test(value) || /^(aws:|sgw-)/i.test(key)) {
       throw new Error(
         `SGW_AWS_TAGS: ${JSON.stringify(pair)} is not a usable tag (key=value; letters, digits, spaces and _.:/=+-@; keys starting aws: or sgw- are reserved)`,

@@ -13,7 +13,6 @@ import {
 const THROTTLING = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
-  'LimitExceededException',
   'RequestLimitExceeded',
   'RequestThrottled',
 ]);
@@ -92,6 +91,14 @@ export function mapAwsError(error: unknown, what: string): SecretGatewayError {
       ...options,
       retryAfterSeconds: 1,
     });
+  // A quota that a retry in a second does not lift (PutSecretValue's version quota is answered in
+  // calls.ts with the time it lasts; secrets per region, staging labels per secret: an operator's fix).
+  if (name === 'LimitExceededException')
+    return new BackendError(
+      'invalid',
+      `AWS refused ${what}: a Secrets Manager quota is full (${code}); see docs/backends/aws.md`,
+      options,
+    );
   if (NO_CREDENTIALS.has(name))
     return new BackendError(
       'denied',

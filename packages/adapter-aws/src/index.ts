@@ -28,6 +28,7 @@ import {
 } from './config.ts';
 import { awsErrorName, isMarkedForDeletion, isNotFound } from './errors.ts';
 import { isHashedName, secretName } from './names.ts';
+import { RecentChanges } from './recent.ts';
 import { restoreGeneration } from './revive.ts';
 import {
   GENERATION_TAG,
@@ -73,23 +74,48 @@ export class AwsAdapter implements BackendAdapter {
   readonly deletePolicy: DeletePolicy;
   readonly #aws: AwsCalls;
   readonly #options: AwsAdapterOptions;
+  readonly #recent: RecentChanges;
 
   constructor(options: AwsAdapterOptions, client?: SecretsManagerClient) {
     this.#options = options;
     this.deletePolicy = options.deletePolicy ?? DEFAULTS.deletePolicy;
-    this.#aws = new AwsCalls(client ?? createAwsClient(options), options.timeoutMs ?? DEFAULTS.timeoutMs);
+    this.#aws = new AwsCalls(
+      client ?? createAwsClient(options),
+      options.timeoutMs ?? DEFAULTS.timeoutMs,
+      options.now,
+    );
+    this.#recent = new RecentChanges(options.consistencyWindowMs ?? DEFAULTS.consistencyWindowMs);
+  }
+
+  /** DescribeSecret, with this process's recent changes merged in (recent.ts). */
+  async #describe(name: string, signal: AbortSignal) {
+    const raw = await this.#aws.describe(name, signal);
+    const state = this.#recent.merge(name, raw && secretState(raw), raw?.DeletedDate?.getTime());
+    return { raw, state };
+  }
+
+  /**
+   * A conflict SecretService retries after about `windowMs / 8` (growing per attempt), not 0-5 ms:
+   * the winner's write takes that long to show in the DescribeSecret the retry reads.
+   */
+  #conflict(message: string, cause?: unknown): VersionConflictError {
+    return new VersionConflictError(message, {
+      cause,
+      retryAfterMs: Math.max(5, Math.min(250, this.#recent.windowMs / 8)),
+    });
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
     const aws = this.#aws;
     const signal = aws.signal(options);
     const name = secretName(path);
-    const raw = await aws.describe(name, signal);
-    if (!raw) return this.#create(path, name, value, signal);
-    const state = secretState(raw);
+    const { raw, state } = await this.#describe(name, signal);
+    if (!state) return this.#create(path, name, value, signal);
     if (state.deleted) {
-      const revived = await restoreGeneration(aws, name, raw, value, signal);
-      return revived ?? this.#create(path, name, value, signal, false);
+      const revived = await restoreGeneration(aws, name, state, raw?.DeletedDate, value, signal);
+      if (!revived) return this.#create(path, name, value, signal, false);
+      this.#recent.exists(name, revived.generation, revived.version);
+      return revived.version;
     }
     if (!state.generation) {
       // A secret the gateway did not make: adopt it with a generation of its own, from version 1.
@@ -99,20 +125,44 @@ export class AwsAdapter implements BackendAdapter {
         Tags: [{ Key: GENERATION_TAG, Value: generation }],
       });
       await aws.send('tag', tag, signal);
-      return aws.put(name, generation, 1, value, signal);
+      return this.#put(name, generation, 1, value, signal);
     }
     const next = nextFromState(state);
     try {
-      return await aws.put(name, state.generation, next, value, signal);
+      return await this.#put(name, state.generation, next, value, signal);
     } catch (error) {
+      if (isMarkedForDeletion(error))
+        throw this.#conflict('AWS put: the secret was deleted meanwhile (or the describe was stale)', error);
       if (awsErrorName(error) !== 'ResourceExistsException') throw error;
       // Another writer took `next` (SecretService retries us), unless AWSCURRENT was moved back by
       // hand: then the full list has the highest number, and the one above it is free.
-      const fresh = await aws.describe(name, signal);
-      if (!fresh || nextFromState(secretState(fresh)) > next) throw error;
+      const fresh = (await this.#describe(name, signal)).state;
+      if (!fresh || nextFromState(fresh) > next)
+        throw this.#conflict('AWS put: another writer took the version', error);
       const listed = await aws.listedMax(name, state.generation, signal);
-      return aws.put(name, state.generation, Math.max(listed, next) + 1, value, signal);
+      try {
+        return await this.#put(name, state.generation, Math.max(listed, next) + 1, value, signal);
+      } catch (again) {
+        if (awsErrorName(again) !== 'ResourceExistsException') throw again;
+        throw this.#conflict(`AWS put: another writer took a version above ${listed}`, again);
+      }
     }
+  }
+
+  /** PutSecretValue of a new version, remembered for the reads and writes that follow. */
+  async #put(name: string, generation: string, next: number, value: string, signal: AbortSignal) {
+    const version = this.#recent.claim(name, generation, next);
+    try {
+      await this.#aws.put(name, generation, version, value, signal);
+    } catch (error) {
+      // Taken by another writer: it exists, whatever a stale DescribeSecret says.
+      if (awsErrorName(error) === 'ResourceExistsException') this.#recent.exists(name, generation, version);
+      throw error;
+    } finally {
+      this.#recent.release(name, generation, version);
+    }
+    this.#recent.exists(name, generation, version);
+    return version;
   }
 
   async #create(path: string, name: string, value: string, signal: AbortSignal, restorable = true) {
@@ -132,13 +182,17 @@ export class AwsAdapter implements BackendAdapter {
     for (let attempt = 0; ; attempt++) {
       try {
         await aws.send('create', create, signal);
+        this.#recent.exists(name, generation, 1);
         return 1;
       } catch (error) {
         if (awsErrorName(error) === 'ResourceExistsException') {
           // Our own create, answered late and retried by the SDK, or another writer's.
           const raw = await aws.describe(name, signal);
-          if (raw && secretState(raw).generation === generation) return 1;
-          throw new VersionConflictError('AWS create: another writer created this secret first');
+          if (raw && secretState(raw).generation === generation) {
+            this.#recent.exists(name, generation, 1);
+            return 1;
+          }
+          throw this.#conflict('AWS create: another writer created this secret first');
         }
         if (!isMarkedForDeletion(error)) throw error;
       }
@@ -146,13 +200,15 @@ export class AwsAdapter implements BackendAdapter {
       // force delete AWS is still removing it, asynchronously: wait and retry within the deadline.
       // DescribeSecret may already answer "not found" while CreateSecret still refuses the name, so
       // that answer waits too (the sleep ends with the operation's deadline or abort).
-      const raw = await aws.describe(name, signal);
-      if (raw) {
-        if (raw.DeletedDate === undefined)
-          throw new VersionConflictError('AWS create: another writer re-created this secret first');
+      const { raw, state } = await this.#describe(name, signal);
+      if (state) {
+        if (!state.deleted) throw this.#conflict('AWS create: another writer re-created this secret first');
         if (restorable) {
-          const revived = await restoreGeneration(aws, name, raw, value, signal);
-          if (revived !== undefined) return revived;
+          const revived = await restoreGeneration(aws, name, state, raw?.DeletedDate, value, signal);
+          if (revived !== undefined) {
+            this.#recent.exists(name, revived.generation, revived.version);
+            return revived.version;
+          }
           restorable = false;
         }
       }
@@ -165,27 +221,33 @@ export class AwsAdapter implements BackendAdapter {
     const signal = aws.signal(options);
     const name = secretName(path);
     if (version !== undefined) {
-      const raw = await aws.describe(name, signal);
-      const state = raw && secretState(raw);
+      const { state } = await this.#describe(name, signal);
       if (!state || state.deleted || !state.generation || state.tombstones.has(version)) return null;
       return storedOf(await aws.get(name, versionToken(state.generation, version), signal), version);
     }
     // Latest: the metadata and AWSCURRENT's value in parallel (one round trip), checked together.
-    const [raw, current] = await Promise.all([aws.describe(name, signal), aws.get(name, undefined, signal)]);
-    const state = raw && secretState(raw);
+    const [{ state }, current] = await Promise.all([
+      this.#describe(name, signal),
+      aws.get(name, undefined, signal),
+    ]);
     if (!state || state.deleted || !state.generation) return null;
     const parsed = parseToken(current?.VersionId);
-    if (parsed?.generation === state.generation && !state.tombstones.has(parsed.version))
+    if (
+      parsed?.generation === state.generation &&
+      !state.tombstones.has(parsed.version) &&
+      parsed.version >= (state.current ?? 0)
+    )
       return storedOf(current, parsed.version);
-    return this.#latestBelow(name, state, signal);
+    return this.#latestFrom(name, state, signal);
   }
 
   /**
-   * AWSCURRENT is on a tombstoned version (or an old generation's): every version was deleted, or a
-   * deleteVersion stopped between its tombstone and its label move. The highest live one answers.
+   * AWSCURRENT is on a tombstoned version (or an old generation's, or below what this process wrote:
+   * AWS's answer is stale): every version was deleted, or a deleteVersion stopped between its
+   * tombstone and its label move. The highest live one answers.
    */
-  async #latestBelow(name: string, state: SecretState, signal: AbortSignal): Promise<StoredSecret | null> {
-    for (let n = (state.current ?? 1) - 1; n >= 1; n--) {
+  async #latestFrom(name: string, state: SecretState, signal: AbortSignal): Promise<StoredSecret | null> {
+    for (let n = state.current ?? 0; n >= 1; n--) {
       if (state.tombstones.has(n)) continue;
       const found = await this.#aws.get(name, versionToken(state.generation, n), signal);
       if (found) return storedOf(found, n);
@@ -197,16 +259,18 @@ export class AwsAdapter implements BackendAdapter {
     const aws = this.#aws;
     const signal = aws.signal(options);
     const name = secretName(path);
-    const raw = await aws.describe(name, signal);
-    const state = raw && secretState(raw);
+    const { state } = await this.#describe(name, signal);
     if (!state || state.deleted || !state.generation || state.tombstones.has(version)) return false;
     const id = versionToken(state.generation, version);
-    if (!(await aws.get(name, id, signal))) return false;
+    const found = await aws.get(name, id, signal);
+    if (!found) return false;
     // Tombstone first: from here on no reader is served this version, whatever happens next.
     const tombstones = new Set([...state.tombstones, version]);
     const tags = tombstoneTags(state.generation, tombstones);
     await aws.send('tombstone', new TagResourceCommand({ SecretId: name, Tags: tags }), signal);
-    const labels = new Set(state.stagesOf(id));
+    this.#recent.tombstoned(name, state.generation, tombstones, nextFromState(state) - 1);
+    // The version's own labels, from the read of the version: a DescribeSecret may be stale.
+    const labels = new Set(found.VersionStages ?? state.stagesOf(id));
     // AWSCURRENT moves down, and AWS then hands AWSPREVIOUS to this version. With no live version
     // below, AWSCURRENT stays (AWS cannot remove it) and the tombstone alone hides the version.
     if (
@@ -255,21 +319,25 @@ export class AwsAdapter implements BackendAdapter {
     const aws = this.#aws;
     const signal = aws.signal(options);
     const name = secretName(path);
-    const raw = await aws.describe(name, signal);
-    const state = raw && secretState(raw);
+    const { state } = await this.#describe(name, signal);
     // Secrets the gateway did not make are never deleted through it.
     if (!state || state.deleted || !state.generation || !hasVersions(state)) return false;
+    // The generation a restore continues in: known only once its tag is on the secret.
+    let generation = '';
     try {
       if (this.deletePolicy === 'force') {
+        // Succeeds on a secret already gone, too (a racing delete): AWS answers no "not found" here.
         const del = new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true });
         await aws.send('delete', del, signal);
       } else {
         // A new generation first: whoever restores the secret later sees none of the old versions.
+        const fresh = newGeneration();
         const tag = new TagResourceCommand({
           SecretId: name,
-          Tags: [{ Key: GENERATION_TAG, Value: newGeneration() }],
+          Tags: [{ Key: GENERATION_TAG, Value: fresh }],
         });
         await aws.send('tag', tag, signal);
+        generation = fresh;
         const days = this.#options.recoveryWindowDays ?? DEFAULTS.recoveryWindowDays;
         await aws.send(
           'delete',
@@ -281,6 +349,7 @@ export class AwsAdapter implements BackendAdapter {
       // Deleted meanwhile, by a racing delete or by our own call answered late and retried.
       if (!isMarkedForDeletion(error)) throw error;
     }
+    this.#recent.deletedAll(name, generation);
     return true;
   }
 

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
-import {
-  type DescribeSecretResponse,
-  RestoreSecretCommand,
-  TagResourceCommand,
-} from '@aws-sdk/client-secrets-manager';
+import { RestoreSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { base32 } from '@secret-gateway/core';
-import type { AwsCalls } from './calls.ts';
+import { type AwsCalls, sleep } from './calls.ts';
 import { isMarkedForDeletion, isNotFound } from './errors.ts';
-import { GENERATION_TAG, secretState } from './versions.ts';
+import { GENERATION_TAG, type SecretState } from './versions.ts';
 
 /**
  * A write to a secret scheduled for deletion (recovery window): RestoreSecret, then version 1 of the
@@ -17,29 +13,39 @@ import { GENERATION_TAG, secretState } from './versions.ts';
 export async function restoreGeneration(
   aws: AwsCalls,
   name: string,
-  raw: DescribeSecretResponse,
+  state: SecretState,
+  deletedDate: Date | undefined,
   value: string,
   signal: AbortSignal,
-): Promise<number | undefined> {
+): Promise<{ generation: string; version: number } | undefined> {
   try {
     await aws.send('restore', new RestoreSecretCommand({ SecretId: name }), signal);
   } catch (error) {
     if (isMarkedForDeletion(error) || isNotFound(error)) return undefined;
     throw error;
   }
-  const state = secretState(raw);
   let generation = state.generation;
-  if (!generation || state.current !== undefined) {
-    // Deleted outside the gateway, so no new generation was started: start one now. It is derived
-    // from the deletion, so writers racing here pick the same one and collide on its version 1.
-    generation = derivedGeneration(state.generation, raw.DeletedDate);
-    const tag = new TagResourceCommand({
-      SecretId: name,
-      Tags: [{ Key: GENERATION_TAG, Value: generation }],
-    });
-    await aws.send('tag', tag, signal);
+  const adopt = !generation || state.current !== undefined;
+  // Deleted outside the gateway, so no new generation was started: start one now. It is derived
+  // from the deletion, so writers racing here pick the same one and collide on its version 1.
+  if (adopt) generation = derivedGeneration(state.generation, deletedDate);
+  // The restore reaches AWS's writers eventually: until then they still answer "marked for
+  // deletion". Retry within the deadline (the sleep ends with the operation's signal).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (adopt) {
+        const tag = new TagResourceCommand({
+          SecretId: name,
+          Tags: [{ Key: GENERATION_TAG, Value: generation }],
+        });
+        await aws.send('tag', tag, signal);
+      }
+      return { generation, version: await aws.put(name, generation, 1, value, signal) };
+    } catch (error) {
+      if (!isMarkedForDeletion(error)) throw error;
+    }
+    await sleep(Math.min(500, 25 * 2 ** attempt), signal);
   }
-  return aws.put(name, generation, 1, value, signal);
 }
 
 export function derivedGeneration(previous: string, deletedDate: Date | undefined): string {

@@ -19,7 +19,10 @@ import { base32 } from '@secret-gateway/core';
 const TOKEN = /^sgw-([a-z2-7]{10})-v(\d{16})$/;
 export const GENERATION_TAG = 'sgw-generation';
 export const DELETED_TAG = 'sgw-deleted';
-const TAG_VALUE_MAX = 256;
+// TagResource's doc: "Maximum value length: 255" (the Tag type says 256; older gateways filled 256).
+const TAG_VALUE_MAX = 255;
+/** Chunks of the first encoding (no count) were cut at exactly this length. */
+const LEGACY_TAG_VALUE_MAX = 256;
 
 export function newGeneration(): string {
   return base32(randomBytes(7)).slice(0, 10);
@@ -58,7 +61,7 @@ export function decodeRanges(text: string): Set<number> {
 }
 
 /**
- * Tombstones of one generation as tags of at most 256 characters: `sgw-deleted` holds
+ * Tombstones of one generation as tags of at most 255 characters: `sgw-deleted` holds
  * `<generation>:n<count>.<ranges>`, `sgw-deleted-1`, ... hold `<generation>:<ranges>`. Chunks are
  * cut between ranges, never inside a number, and each but the last ends with `.`, so a replica still
  * on the decoder that concatenates chunks reads them right too while none is left over. TagResource
@@ -115,7 +118,7 @@ export function tombstonesFrom(generation: string, tags: Tag[] | undefined): Set
     for (let i = 1; i < Number(header[1]); i++) for (const n of decodeRanges(chunks.get(i) ?? '')) out.add(n);
     return out;
   }
-  const full = TAG_VALUE_MAX - generation.length - 1;
+  const full = LEGACY_TAG_VALUE_MAX - generation.length - 1;
   let text = first;
   for (let i = 1, previous = first; previous.length >= full && chunks.has(i); i++) {
     previous = chunks.get(i) as string;

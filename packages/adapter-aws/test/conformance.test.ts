@@ -17,3 +17,21 @@ runAdapterConformance(vitest, {
   create: () => adapterFor(emu, 'recovery-window'),
 });
 runAdapterConformance(vitest, { name: 'aws (force delete)', create: () => adapterFor(emu, 'force') });
+
+// The same suite against an AWS that behaves more like the real one: every request takes a few ms,
+// and reads of metadata and of AWSCURRENT answer from the secret as it was 100 ms ago.
+let stale: AwsEmulator;
+vitest.beforeAll(async () => {
+  stale = await startAwsEmulator({ forceDeleteDelayMs: 100, staleReadMs: 100 });
+  stale.faults.setLatency(3);
+});
+vitest.afterAll(() => stale.stop());
+
+runAdapterConformance(vitest, {
+  name: 'aws (recovery window, stale reads, latency)',
+  create: () => adapterFor(stale, 'recovery-window'),
+});
+runAdapterConformance(vitest, {
+  name: 'aws (force delete, stale reads, latency)',
+  create: () => adapterFor(stale, 'force'),
+});

@@ -58,7 +58,8 @@ export class KeyedMutex {
 
 /**
  * Retries `fn` while it fails with VersionConflictError (another writer took the version), with
- * jittered backoff so racing replicas spread out. Gives up as BackendUnavailableError('busy').
+ * jittered backoff so racing replicas spread out (longer when the error carries `retryAfterMs`).
+ * Gives up as BackendUnavailableError('busy').
  */
 export async function retryOnConflict<T>(path: string, retries: number, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -69,7 +70,13 @@ export async function retryOnConflict<T>(path: string, retries: number, fn: () =
       if (attempt >= retries) {
         throw new BackendUnavailableError('busy', `too many concurrent writers on ${path}`, { cause: error });
       }
-      await sleep(Math.random() * 5 * (attempt + 1));
+      // The adapter's hint (an eventually consistent backend needs its reads to catch up), growing
+      // with each attempt, else a few ms; jittered either way.
+      const hint = (error as { retryAfterMs?: unknown }).retryAfterMs;
+      const base = typeof hint === 'number' && hint > 0 ? hint : 5;
+      await sleep(
+        base * (attempt + 1) * (typeof hint === 'number' ? 0.5 + Math.random() / 2 : Math.random()),
+      );
     }
   }
 }

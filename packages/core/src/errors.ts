@@ -147,8 +147,15 @@ export class RateLimitedError extends SecretGatewayError {
  * it reaches a client only when retries are exhausted (as backend_unavailable).
  */
 export class VersionConflictError extends SecretGatewayError {
-  constructor(message: string, options?: ErrorOptions) {
+  /**
+   * How long, in ms, the adapter expects it takes for the winner's write to show (an eventually
+   * consistent backend); retryOnConflict waits about this long before the next attempt.
+   */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
     super('conflict', message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

@@ -17,6 +17,12 @@ export interface AwsEmulatorOptions {
   deprecatedVersionAgeMs?: number;
   /** A force-deleted secret is not found while its name is still taken (AwsStateOptions). */
   hideForceDeleted?: boolean;
+  /** Refuse the 101st version created within 24 h (LimitExceededException), as AWS does (AwsStateOptions). */
+  versionQuota?: boolean;
+  /** Eventually consistent reads, this many ms stale (AwsStateOptions); 0 = off. */
+  staleReadMs?: number;
+  /** The clock of the secrets' state (versions' ages, deletion dates); default Date.now. */
+  now?: () => number;
 }
 
 export interface AwsEmulator extends EmulatorHandle {
@@ -53,7 +59,10 @@ const OPS: Record<string, Op> = {
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
   },
   GetSecretValue: (state, input) => {
-    const secret = state.find(input.SecretId);
+    // By staging label the answer depends on where the label was: eventually consistent, like
+    // DescribeSecret. A version id names one immutable version.
+    const byId = typeof input.VersionId === 'string';
+    const secret = byId ? state.find(input.SecretId) : state.findStale(input.SecretId);
     let version: AwsVersion | undefined;
     if (typeof input.VersionId === 'string') {
       version = secret.versions.get(input.VersionId);
@@ -82,11 +91,11 @@ const OPS: Record<string, Op> = {
     };
   },
   DescribeSecret: (state, input) => {
-    const s = state.find(input.SecretId, true);
+    const s = state.findStale(input.SecretId, true);
     return describe(s);
   },
   ListSecretVersionIds: (state, input) => {
-    const secret = state.find(input.SecretId, true);
+    const secret = state.findStale(input.SecretId, true);
     const max = typeof input.MaxResults === 'number' ? input.MaxResults : 100;
     if (max < 1 || max > 100)
       throw new AwsError('InvalidParameterException', 'MaxResults must be between 1 and 100');
@@ -117,6 +126,13 @@ const OPS: Record<string, Op> = {
     return { ARN: secret.arn, Name: secret.name };
   },
   DeleteSecret: (state, input) => {
+    // DeleteSecretCommand.d.ts, ForceDeleteWithoutRecovery: "If you use this parameter and the secret
+    // doesn't exist, then the operation doesn't return the error ResourceNotFoundException in order
+    // to correctly handle retries."
+    AwsState.checkDeleteOptions(input.RecoveryWindowInDays, input.ForceDeleteWithoutRecovery);
+    if (input.ForceDeleteWithoutRecovery === true && !state.exists(input.SecretId)) {
+      return { Name: String(input.SecretId), DeletionDate: seconds(state.now()) };
+    }
     const secret = state.find(input.SecretId, input.ForceDeleteWithoutRecovery === true);
     const deletion = state.delete(secret, input.RecoveryWindowInDays, input.ForceDeleteWithoutRecovery);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: seconds(deletion) };
@@ -131,8 +147,7 @@ const OPS: Record<string, Op> = {
     return {};
   },
   UntagResource: (state, input) => {
-    const secret = state.find(input.SecretId);
-    for (const k of (input.TagKeys as string[]) ?? []) secret.tags.delete(k);
+    state.untag(state.find(input.SecretId), input.TagKeys);
     return {};
   },
   ListSecrets: (state, input) => {
@@ -176,6 +191,9 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     defaultRecoveryWindowDays: options.recoveryWindowDays ?? 30,
     deprecatedVersionAgeMs: options.deprecatedVersionAgeMs ?? 86_400_000,
     hideForceDeleted: options.hideForceDeleted ?? false,
+    versionQuota: options.versionQuota ?? false,
+    staleReadMs: options.staleReadMs ?? 0,
+    now: options.now,
   });
   const operationOf = (req: IncomingMessage) =>
     String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
@@ -244,5 +262,7 @@ export async function startFromFlags(flags: CliFlags): Promise<AwsEmulator> {
     recoveryWindowDays: num('recovery-window-days'),
     forceDeleteDelayMs: num('force-delete-delay-ms'),
     deprecatedVersionAgeMs: num('deprecated-version-age-ms'),
+    versionQuota: flags['version-quota'] === true,
+    staleReadMs: num('stale-read-ms'),
   });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { StaleHistory } from './stale.ts';
 
 /**
  * AWS Secrets Manager's state and rules, as its API reference documents them (and moto/LocalStack
@@ -32,6 +33,8 @@ export interface AwsSecret {
   changed: number;
   /** Set while scheduled for deletion (recovery window) or being force-deleted. */
   deletedDate?: number;
+  /** When RestoreSecret last brought it back (writers may still see it deleted: `staleReadMs`). */
+  restoredAt?: number;
   /** When the name becomes free again after a force delete. */
   purgeAt?: number;
 }
@@ -51,6 +54,20 @@ export interface AwsStateOptions {
    * asynchronous and can answer this way. Off: the secret stays visible with its DeletedDate.
    */
   hideForceDeleted?: boolean;
+  /**
+   * Refuse a new version with LimitExceededException while 100 versions created in the last
+   * `deprecatedVersionAgeMs` (AWS: 24 h) exist: AWS drops none of them, so the secret is full.
+   */
+  versionQuota?: boolean;
+  /**
+   * Eventual consistency: DescribeSecret, ListSecretVersionIds and GetSecretValue by staging label
+   * answer from the secret as it was this many ms ago, and writes keep refusing a secret restored
+   * less than this long ago as "marked for deletion". 0 (the default): strongly consistent. Set it
+   * before the first request: history is recorded only while it is on.
+   */
+  staleReadMs?: number;
+  /** The clock (tests move it to age versions past the quota's window). */
+  now?: () => number;
 }
 
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -58,6 +75,7 @@ const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const MAX_TAGS = 50;
 const MAX_VERSIONS = 100;
+const MAX_TAG_VALUE = 255;
 const MAX_VALUE_BYTES = 65_536;
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 const MARKED = "You can't perform this operation on the secret because it was marked for deletion.";
@@ -77,16 +95,32 @@ export class AwsState {
   /** Requests per known operation past fault injection (refused ones too), for tests. */
   readonly requests = new Map<string, number>();
 
+  /** Past states of each secret, while `staleReadMs` is on (stale.ts). */
+  readonly history = new StaleHistory();
+
   constructor(public options: AwsStateOptions) {}
+
+  now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** Records a secret's state after a change, for stale reads. */
+  #changed(name: string): void {
+    const stale = this.options.staleReadMs ?? 0;
+    if (stale > 0) this.history.record(name, this.secrets.get(name), this.now(), stale);
+  }
 
   get region(): string {
     return this.options.region;
   }
 
   #sweep(): void {
-    const now = Date.now();
+    const now = this.now();
     for (const [name, s] of this.secrets)
-      if (s.purgeAt !== undefined && s.purgeAt <= now) this.secrets.delete(name);
+      if (s.purgeAt !== undefined && s.purgeAt <= now) {
+        this.secrets.delete(name);
+        this.#changed(name);
+      }
   }
 
   /**
@@ -95,6 +129,28 @@ export class AwsState {
    * ARN confusion AWS warns about, and the reason adapters must not create names ending that way.
    */
   find(id: unknown, allowDeleted = false): AwsSecret {
+    const secret = this.#check(this.#resolve(id), allowDeleted);
+    const stale = this.options.staleReadMs ?? 0;
+    // A restore has not reached every writer yet.
+    if (!allowDeleted && secret.restoredAt !== undefined && this.now() < secret.restoredAt + stale)
+      throw new AwsError('InvalidRequestException', MARKED);
+    return secret;
+  }
+
+  /**
+   * `find` for the reads AWS serves eventually consistently: the secret as it was `staleReadMs` ago
+   * (not found if it did not exist yet). Without staleness, or without recorded history, `find`.
+   */
+  findStale(id: unknown, allowDeleted = false): AwsSecret {
+    const stale = this.options.staleReadMs ?? 0;
+    if (stale <= 0) return this.find(id, allowDeleted);
+    const live = this.#resolve(id);
+    const name = live?.name ?? (typeof id === 'string' ? id : '');
+    const past = this.history.at(name, this.now() - stale);
+    return this.#check(past === 'unknown' ? live : past, allowDeleted);
+  }
+
+  #resolve(id: unknown): AwsSecret | undefined {
     this.#sweep();
     if (typeof id !== 'string' || id === '')
       throw new AwsError('ValidationException', 'SecretId must not be empty');
@@ -103,11 +159,20 @@ export class AwsState {
       secret = [...this.secrets.values()].find((s) => s.arn === id || s.arn.startsWith(`${id}-`));
     if (!secret && ARN_SUFFIX.test(id))
       secret = [...this.secrets.values()].find((s) => s.arn.endsWith(`:secret:${id}`));
+    return secret;
+  }
+
+  #check(secret: AwsSecret | undefined, allowDeleted: boolean): AwsSecret {
     if (!secret || (secret.purgeAt !== undefined && this.options.hideForceDeleted))
       throw new AwsError('ResourceNotFoundException', NOT_FOUND);
     if (secret.deletedDate !== undefined && !allowDeleted)
       throw new AwsError('InvalidRequestException', MARKED);
     return secret;
+  }
+
+  /** Whether a secret answers to `id` (DeleteSecret with ForceDeleteWithoutRecovery needs none). */
+  exists(id: unknown): boolean {
+    return this.#resolve(id) !== undefined;
   }
 
   static checkToken(token: unknown): string {
@@ -144,7 +209,7 @@ export class AwsState {
       );
     const tags = new Map<string, string>();
     setTags(tags, input.Tags);
-    const now = Date.now();
+    const now = this.now();
     const secret: AwsSecret = {
       name,
       arn: `arn:aws:secretsmanager:${this.region}:${this.options.account}:secret:${name}-${randomBytes(3).toString('hex')}`,
@@ -160,6 +225,7 @@ export class AwsState {
     this.secrets.set(name, secret);
     let versionId: string | undefined;
     if (typeof input.SecretString === 'string') versionId = this.put(secret, token, input.SecretString).id;
+    this.#changed(name);
     return { secret, versionId };
   }
 
@@ -175,20 +241,40 @@ export class AwsState {
         "You can't modify an existing version, you can only create a new version.",
       );
     }
-    const version: AwsVersion = { id: token, value, stages: new Set(), created: Date.now() };
+    const now = this.now();
+    if (this.options.versionQuota) this.#checkQuota(secret, now);
+    const version: AwsVersion = { id: token, value, stages: new Set(), created: now };
     secret.versions.set(token, version);
     for (const stage of stages ?? ['AWSCURRENT']) {
       const holder = this.#holder(secret, stage);
       this.moveStage(secret, stage, token, holder?.id);
     }
-    secret.changed = Date.now();
+    secret.changed = now;
     this.#prune(secret);
+    this.#changed(secret.name);
     return version;
+  }
+
+  /**
+   * The quota for secret versions: AWS removes no version younger than 24 hours (reference_limits,
+   * PutSecretValue), so once a secret holds 100 of them a new one is refused until the oldest ages
+   * out. The error is documented (PutSecretValue: LimitExceededException, "would exceed one of the
+   * Secrets Manager quotas"); its message text is not, so this one is the emulator's.
+   */
+  #checkQuota(secret: AwsSecret, now: number): void {
+    const since = now - this.options.deprecatedVersionAgeMs;
+    let young = 0;
+    for (const v of secret.versions.values()) if (v.created > since) young++;
+    if (young >= MAX_VERSIONS)
+      throw new AwsError(
+        'LimitExceededException',
+        `You can't create more than ${MAX_VERSIONS} versions of a secret in 24 hours.`,
+      );
   }
 
   /** AWS drops the oldest unlabeled versions beyond 100, but none younger than 24 hours. */
   #prune(secret: AwsSecret): void {
-    const old = Date.now() - this.options.deprecatedVersionAgeMs;
+    const old = this.now() - this.options.deprecatedVersionAgeMs;
     let excess = secret.versions.size - MAX_VERSIONS;
     for (const v of [...secret.versions.values()].sort((a, b) => a.created - b.created)) {
       if (excess <= 0) break;
@@ -234,16 +320,21 @@ export class AwsState {
       this.#holder(secret, 'AWSPREVIOUS')?.stages.delete('AWSPREVIOUS');
       holder.stages.add('AWSPREVIOUS');
     }
-    secret.changed = Date.now();
+    secret.changed = this.now();
+    this.#changed(secret.name);
   }
 
-  delete(secret: AwsSecret, window: unknown, force: unknown): number {
+  static checkDeleteOptions(window: unknown, force: unknown): void {
     if (force === true && window !== undefined) {
       throw new AwsError(
         'InvalidParameterException',
         'You can’t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.',
       );
     }
+  }
+
+  delete(secret: AwsSecret, window: unknown, force: unknown): number {
+    AwsState.checkDeleteOptions(window, force);
     if (force !== true && secret.deletedDate !== undefined)
       throw new AwsError('InvalidRequestException', MARKED);
     const days = window === undefined ? this.options.defaultRecoveryWindowDays : Number(window);
@@ -253,16 +344,19 @@ export class AwsState {
         'The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).',
       );
     }
-    const now = Date.now();
+    const now = this.now();
     secret.deletedDate = now;
     // Force delete is asynchronous in AWS: the name stays taken for a short while.
     if (force === true) secret.purgeAt = now + this.options.forceDeleteDelayMs;
+    this.#changed(secret.name);
     return force === true ? now : now + days * 86_400_000;
   }
 
   restore(secret: AwsSecret): void {
     if (secret.purgeAt !== undefined) throw new AwsError('InvalidRequestException', MARKED);
+    if (secret.deletedDate !== undefined) secret.restoredAt = this.now();
     secret.deletedDate = undefined;
+    this.#changed(secret.name);
   }
 
   tag(secret: AwsSecret, tags: unknown): void {
@@ -270,6 +364,12 @@ export class AwsState {
     setTags(next, tags);
     secret.tags.clear();
     for (const [k, v] of next) secret.tags.set(k, v);
+    this.#changed(secret.name);
+  }
+
+  untag(secret: AwsSecret, keys: unknown): void {
+    for (const k of (keys as string[]) ?? []) secret.tags.delete(k);
+    this.#changed(secret.name);
   }
 }
 
@@ -288,7 +388,9 @@ function setTags(into: Map<string, string>, tags: unknown): void {
   for (const { Key, Value = '' } of list) {
     if (typeof Key !== 'string' || Key.length < 1 || Key.length > 128 || !TAG_TEXT.test(Key))
       throw new AwsError('ValidationException', `Invalid tag key: ${JSON.stringify(Key)}`);
-    if (typeof Value !== 'string' || Value.length > 256 || !TAG_TEXT.test(Value))
+    // TagResource's doc: "Maximum value length: 255 Unicode characters in UTF-8" (the Tag data type
+    // says 256): the stricter of the two, which is what a client must stay within.
+    if (typeof Value !== 'string' || Value.length > MAX_TAG_VALUE || !TAG_TEXT.test(Value))
       throw new AwsError('ValidationException', `Invalid value for tag ${Key}`);
     if (Key.toLowerCase().startsWith('aws:'))
       throw new AwsError('InvalidParameterException', 'Tag keys starting with aws: are reserved');
