@@ -7,6 +7,8 @@ let emu: AwsEmulator;
 const started: GatewayProcess[] = [];
 beforeAll(async () => {
   emu = await startAwsEmulator({ forceDeleteDelayMs: 300 });
+  // Real services are never instant: a small standing latency lets ordering assumptions surface.
+  emu.faults.setLatency(2);
 });
 afterAll(async () => {
   for (const gw of started) await gw.stop();

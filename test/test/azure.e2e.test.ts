@@ -14,6 +14,8 @@ const caFiles = new Map<AzureEmulator, string>();
 beforeAll(async () => {
   purgeable = await startAzureEmulator({ purgeBusyMs: 100, recoverBusyMs: 100 });
   guarded = await startAzureEmulator({ purgeProtection: true, recoverBusyMs: 100 });
+  // Real services are never instant: a small standing latency lets ordering assumptions surface.
+  for (const emu of [purgeable, guarded]) emu.faults.setLatency(2);
   const dir = mkdtempSync(join(tmpdir(), 'sgw-e2e-azure-'));
   for (const [i, emu] of [purgeable, guarded].entries()) {
     const file = join(dir, `ca-${i}.pem`);
@@ -71,6 +73,15 @@ describe('gateway on Azure Key Vault', () => {
       ...(guarded.state.secrets.get('tfy-0secret--acme--prod---d-b-1-password')?.versions.values() ?? []),
     ];
     expect(versions.map((v) => v.tags['sgw-gen']).sort()).toEqual(['1', '1', '2', '2']);
+  });
+
+  it('warns at start that a fixed access token is for development only', async () => {
+    const gw = await sharedGateway();
+    const warned = gw
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"level":40') && l.includes('SGW_AZURE_ACCESS_TOKEN is a fixed token'));
+    expect(warned).toHaveLength(1);
   });
 
   it('answers 413 for a value over 25,000 bytes without calling Azure', async () => {

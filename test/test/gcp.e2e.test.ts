@@ -10,6 +10,8 @@ let gw: GatewayProcess;
 const TIMEOUT_MS = 1000;
 beforeAll(async () => {
   emu = await startGcpEmulator({ project: 'e2e-project' });
+  // Real services are never instant: a small standing latency lets ordering assumptions surface.
+  emu.faults.setLatency(2);
   gw = await startGateway({
     env: {
       SGW_BACKEND: 'gcp',
@@ -43,6 +45,14 @@ const get = (path: string) =>
   fetch(`${gw.url}/secrets?path=${encodeURIComponent(path)}`, { headers: auth() });
 
 describe('gateway on GCP Secret Manager', () => {
+  it('warns at start that a fixed access token is for development only', () => {
+    const warned = gw
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"level":40') && l.includes('SGW_GCP_ACCESS_TOKEN is a fixed token'));
+    expect(warned).toHaveLength(1);
+  });
+
   it('serves the seed curl sequence; the secret lives under its escaped id with the configured labels', async () => {
     const path = 'tfy-secret/acme/prod/db-password';
     await runSeedCurlSequence(gw, path);

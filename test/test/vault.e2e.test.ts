@@ -7,6 +7,8 @@ let emu: VaultEmulator;
 let gw: GatewayProcess;
 beforeAll(async () => {
   emu = await startVaultEmulator({ approle: { roleId: 'gw-role', secretId: 'gw-secret' } });
+  // Real services are never instant: a small standing latency lets ordering assumptions surface.
+  emu.faults.setLatency(2);
   gw = await startGateway({
     env: {
       SGW_BACKEND: 'vault',

@@ -95,7 +95,10 @@ export async function startGateway(
     : undefined;
   // Refused unauthenticated requests: counted per address, one audit line each per interval.
   const refusals = audit ? new RefusalTally(audit) : undefined;
-  const adapter = await createBackend(config.backend, env, settings);
+  const adapter = await createBackend(config.backend, env, {
+    ...settings,
+    warn: (message) => log.warn({ backend: config.backend }, message),
+  });
   const service = new SecretService(adapter, {
     root: config.root,
     maxValueBytes: config.limits.maxValueBytes,

@@ -419,6 +419,9 @@ export function fromEnv(
   settings?: Partial<GatewaySettings>,
 ): AzureAdapter {
   const { identity, caFile, ...options } = settingsFromEnv(env, settings);
+  if (identity.kind === 'token') {
+    settings?.warn?.('SGW_AZURE_ACCESS_TOKEN is a fixed token for development only: it is never refreshed');
+  }
   return new AzureAdapter({
     ...options,
     credential: credentialOf(identity),

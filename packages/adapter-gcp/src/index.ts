@@ -334,5 +334,9 @@ export function fromEnv(
   env: Record<string, string | undefined>,
   settings?: Partial<GatewaySettings>,
 ): GcpAdapter {
-  return new GcpAdapter(optionsFromEnv(env, settings));
+  const options = optionsFromEnv(env, settings);
+  if (options.accessToken) {
+    settings?.warn?.('SGW_GCP_ACCESS_TOKEN is a fixed token for development only: it is never refreshed');
+  }
+  return new GcpAdapter(options);
 }

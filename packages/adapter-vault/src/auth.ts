@@ -55,7 +55,6 @@ export class VaultLogin {
     return this.#login();
   }
 
-
   /**
    * Logs in again after Vault refused the current token; false when that cannot help (a static
    * token, or a login so recent that the 403 must be the policy, not an expired token).

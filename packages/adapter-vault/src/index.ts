@@ -317,5 +317,5 @@ export function fromEnv(
   env: Record<string, string | undefined>,
   settings?: Partial<GatewaySettings>,
 ): VaultAdapter {
-  return new VaultAdapter(optionsFromEnv(env, settings));
+  return new VaultAdapter({ ...optionsFromEnv(env, settings), onWarning: settings?.warn });
 }

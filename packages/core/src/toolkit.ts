@@ -12,6 +12,11 @@ export interface GatewaySettings {
   readonly root: string;
   /** The deadline of one backend call, SDK retries included (`SGW_BACKEND_TIMEOUT_MS`). */
   readonly backendTimeoutMs: number;
+  /**
+   * Tells the operator something the adapter found (a development-only credential, a token that
+   * cannot be renewed); the gateway logs it at warn level. Never pass a secret to it.
+   */
+  readonly warn?: (message: string) => void;
 }
 
 /**
