@@ -11,7 +11,10 @@ const { values } = parseArgs({
     versions: { type: 'string', default: '2000' },
     'latency-ms': { type: 'string', default: '30' },
     reads: { type: 'string', default: '10' },
-    adapter: { type: 'string', default: resolve(import.meta.dirname, '../packages/adapter-azure/src/index.ts') },
+    adapter: {
+      type: 'string',
+      default: resolve(import.meta.dirname, '../packages/adapter-azure/src/index.ts'),
+    },
   },
 });
 const versions = Number(values.versions);
