@@ -271,7 +271,8 @@ describe('fault matrix: gcp', () => {
           for (const m of denied) emu.denied.add(m);
         },
         clear: () => emu.denied.clear(),
-        cause: /GCP denied secretmanager\.secrets\.get in project/,
+        // After a first full probe, readiness probes with AccessSecretVersion only (its own quota).
+        cause: /GCP denied secretmanager\.(secrets\.get|versions\.access) in project/,
         status: 502,
       },
       {
@@ -284,7 +285,10 @@ describe('fault matrix: gcp', () => {
         status: 502,
       },
       slow(() => emu),
-      unreachable(() => emu, /GCP GetSecret: unavailable \(UNAVAILABLE\)|did not answer/),
+      unreachable(
+        () => emu,
+        /GCP (GetSecret|AccessSecretVersion): unavailable \(UNAVAILABLE\)|did not answer/,
+      ),
     ];
     matrix(
       'gcp',
