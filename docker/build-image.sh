@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds docker/Dockerfile with buildah where there is no Docker engine (as in this project's CI):
+# the stand-in base first (docker/stand-in-base.sh), then the real Dockerfile, unchanged.
+# Usage: docker/build-image.sh [tag, default localhost/secret-gateway:test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TAG=${1:-localhost/secret-gateway:test}
+bash docker/stand-in-base.sh 24
+# A TLS-inspecting proxy's CA reaches npm inside the build as a secret, never as a layer.
+CA=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+secret=()
+[ -s "$CA" ] && secret=(--secret "id=ca,src=$CA")
+buildah --storage-driver vfs bud --isolation chroot --layers --format docker "${secret[@]}" \
+  -f docker/Dockerfile -t "$TAG" .
