@@ -54,7 +54,7 @@ function program(): Command {
         backendTimeoutMs: config.backendTimeoutMs,
       });
       process.stdout.write(
-        `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${backend}\n`,
+        `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${backend}\ndata directory: ${resolve(config.dataDir)}\n`,
       );
     });
 

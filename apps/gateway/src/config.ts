@@ -1,8 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BOOLEAN_SPELLINGS, parseBoolean, parseSecretPath } from '@secret-gateway/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { compileTrust } from './client-address.ts';
+
+/**
+ * `data/` at the root of the installation: the workspace root in a checkout (the directory holding
+ * pnpm-workspace.yaml), the deployed folder otherwise. Not the working directory: a start from
+ * another folder (`pnpm start` inside apps/gateway) silently made a second store with new keys.
+ */
+export const DEFAULT_DATA_DIR = join(installRoot(dirname(fileURLToPath(import.meta.url))), 'data');
+
+function installRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (dirname(dir) === dir) return dirname(from);
+  }
+}
 
 /**
  * The gateway's configuration: defaults, then the YAML file (`--config` or SGW_CONFIG), then
@@ -44,7 +60,7 @@ export const configSchema = z
   .object({
     host: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(8080),
-    dataDir: z.string().min(1).default('./data'),
+    dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
     backend: z.string().min(1).default('sqlite'),
     root: z.string().min(1).default('tfy-secret'),
     readOnly: z.boolean().default(false),

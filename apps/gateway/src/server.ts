@@ -64,7 +64,7 @@ export async function startGateway(
     ? 'SGW_DATA_DIR'
     : (options.file as { dataDir?: unknown } | undefined)?.dataDir !== undefined
       ? 'the config file'
-      : 'the default ./data of the working directory';
+      : 'the default data/ of the installation';
   log.info({ dataDir, from: dataDirFrom, new: !existsSync(dataDir) }, 'data directory');
 
   const settings = { dataDir, root: config.root, backendTimeoutMs: config.backendTimeoutMs };

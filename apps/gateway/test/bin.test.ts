@@ -94,3 +94,23 @@ describe('process guards', () => {
     expect(res.stdout).not.toContain('do-not-log-me');
   });
 });
+
+describe('the default data directory', () => {
+  it('is data/ at the installation root, whatever the working directory', () => {
+    const expected = resolve(import.meta.dirname, '../../../data');
+    for (const cwd of [
+      resolve(import.meta.dirname, '../../..'),
+      resolve(import.meta.dirname, '..'),
+      tmpdir(),
+    ]) {
+      const res = spawnSync(process.execPath, [BIN, 'config', 'check'], {
+        encoding: 'utf8',
+        cwd,
+        env: { ...process.env, SGW_API_KEY: '', SGW_DATA_DIR: '', SGW_BACKEND: 'memory' },
+        timeout: 60_000,
+      });
+      expect(res.status, res.stderr).toBe(0);
+      expect(res.stdout.trim().split('\n').at(-1), cwd).toBe(`data directory: ${expected}`);
+    }
+  });
+});
