@@ -115,7 +115,11 @@ function auditVerify(
 
 /** Starts the gateway; signals are handled from the first moment, so a stop during start-up still drains. */
 async function start(file: unknown): Promise<void> {
-  let logger = createLogger(process.env.SGW_LOG_LEVEL || 'info');
+  let logger = createLogger(
+    process.env.SGW_LOG_LEVEL || 'info',
+    undefined,
+    process.env.SGW_LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
+  );
   installProcessGuards(() => logger);
   const starting = startGateway(process.env, { file });
   const stop = (signal: string) => {

@@ -119,6 +119,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `json` (one JSON line per event, for collectors) or `pretty` (for people at a terminal). */
+        format: z.enum(['json', 'pretty']).default('json'),
       })
       .strict()
       .prefault({}),
@@ -212,6 +214,7 @@ const ENV: Array<[string, string[], (v: string) => unknown]> = [
   ['SGW_BACKEND_TIMEOUT_MS', ['backendTimeoutMs'], int],
   ['SGW_SHUTDOWN_TIMEOUT_MS', ['shutdownTimeoutMs'], int],
   ['SGW_LOG_LEVEL', ['log', 'level'], str],
+  ['SGW_LOG_FORMAT', ['log', 'format'], str],
   ['SGW_METRICS', ['metrics', 'enabled'], bool],
   ['SGW_CACHE', ['cache', 'mode'], str],
   ['SGW_CACHE_TTL_MS', ['cache', 'ttlMs'], int],

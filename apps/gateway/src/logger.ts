@@ -1,10 +1,26 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogFormat = 'json' | 'pretty';
 
 /**
- * JSON lines on stdout. The gateway never passes a value or a header to the logger; the redaction
- * list is a second fence in case a request object ever reaches it.
+ * JSON lines on stdout, or (`pretty`, for people at a terminal) pino-pretty's one line per event
+ * with level names and local times. The gateway never passes a value or a header to the logger;
+ * the redaction list is a second fence in case a request object ever reaches it.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
+  if (format === 'pretty' && destination === undefined) {
+    destination = pretty({
+      sync: true,
+      colorize: process.stdout.isTTY === true,
+      translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+      ignore: 'pid,hostname,service',
+    });
+  }
   return pino(
     {
       level,

@@ -56,7 +56,7 @@ export async function startGateway(
       ? { logger: optionsOrLogger as Logger }
       : (optionsOrLogger as StartOptions);
   const config = loadConfig(env, options.file);
-  const log = options.logger ?? createLogger(config.log.level);
+  const log = options.logger ?? createLogger(config.log.level, undefined, config.log.format);
   const dataDir = resolve(config.dataDir);
   // Said at every start: the default is relative to the working directory, and a start from another
   // folder would otherwise make a second store with new keys without a word.

@@ -114,3 +114,34 @@ describe('the default data directory', () => {
     }
   });
 });
+
+describe('log format', () => {
+  it('SGW_LOG_FORMAT=pretty writes level names and readable lines instead of JSON', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN], {
+      env: {
+        ...process.env,
+        SGW_LOG_FORMAT: 'pretty',
+        SGW_BACKEND: 'memory',
+        SGW_API_KEY: 'pretty-key-0123456789abcdef',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-pretty-')),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await new Promise<void>((resolveListening, reject) => {
+      child.stdout.on('data', () => out.includes('listening') && resolveListening());
+      child.once('exit', () => reject(new Error(`exited:\n${out}`)));
+    });
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    expect(out).toMatch(/\] INFO: listening\n/);
+    expect(out).toMatch(/\] INFO: stopped\n/);
+    expect(out).not.toContain('{"level"');
+  });
+});
