@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { rootCertificates } from 'node:tls';
 import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { Budget } from '@secret-gateway/core';
@@ -62,18 +63,25 @@ export function staticTokenCredential(token: string): TokenCredential {
   return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 }
 
-/** The credential config.ts chose: a fixed token, a client secret, or DefaultAzureCredential. */
-export function credentialOf(identity: AzureIdentity): TokenCredential {
+/**
+ * The credential config.ts chose: a fixed token, a client secret, or DefaultAzureCredential. The
+ * client secret's token endpoint trusts `caPem` (SGW_AZURE_CA_FILE) *besides* the system CAs: a
+ * private authority host (an emulator) needs it, and public Entra ID must keep working when the CA
+ * file is only meant for the vault.
+ */
+export function credentialOf(identity: AzureIdentity, caPem?: string): TokenCredential {
   if (identity.kind === 'token') return staticTokenCredential(identity.token);
   if (identity.kind === 'client-secret') {
     return new ClientSecretCredential(identity.tenantId, identity.clientId, identity.clientSecret, {
       ...(identity.authorityHost ? { authorityHost: identity.authorityHost } : {}),
+      ...(identity.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
+      ...(caPem ? { tlsOptions: { ca: [...rootCertificates, caPem] } } : {}),
     });
   }
   return new DefaultAzureCredential();
 }
 
 /** Client secret when AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET are all set, else DefaultAzureCredential. */
-export function credentialFromEnv(env: Record<string, string | undefined>): TokenCredential {
-  return credentialOf(identityFromEnv(env));
+export function credentialFromEnv(env: Record<string, string | undefined>, caPem?: string): TokenCredential {
+  return credentialOf(identityFromEnv(env), caPem);
 }

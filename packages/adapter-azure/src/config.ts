@@ -59,6 +59,13 @@ export const AZURE_ENV: readonly EnvSetting[] = [
     example: 'https://login.microsoftonline.us',
   },
   {
+    name: 'SGW_AZURE_DISABLE_INSTANCE_DISCOVERY',
+    required: false,
+    description:
+      'true when AZURE_AUTHORITY_HOST is not a Microsoft cloud (an emulator, ADFS-like hosts): skips the instance discovery call to login.microsoftonline.com',
+    example: 'true',
+  },
+  {
     name: 'SGW_AZURE_ACCESS_TOKEN',
     required: false,
     description:
@@ -100,6 +107,8 @@ export type AzureIdentity =
       clientId: string;
       clientSecret: string;
       authorityHost?: string;
+      /** Trust authorityHost without asking login.microsoftonline.com (msal instance discovery). */
+      disableInstanceDiscovery?: boolean;
     }
   | { kind: 'default' };
 
@@ -118,12 +127,14 @@ export function identityFromEnv(env: Record<string, string | undefined>): AzureI
   if (!tenantId || !clientId)
     throw new Error('AZURE_CLIENT_SECRET needs AZURE_TENANT_ID and AZURE_CLIENT_ID as well');
   const authorityHost = env.AZURE_AUTHORITY_HOST || undefined;
+  const disableInstanceDiscovery = envBoolean(env, 'SGW_AZURE_DISABLE_INSTANCE_DISCOVERY', false);
   return {
     kind: 'client-secret',
     tenantId,
     clientId,
     clientSecret,
     ...(authorityHost ? { authorityHost } : {}),
+    ...(disableInstanceDiscovery ? { disableInstanceDiscovery } : {}),
   };
 }
 

@@ -40,6 +40,33 @@ const CREDENTIAL_ERRORS = new Set([
   'AuthenticationRequiredError',
 ]);
 
+/** What the operator should check for the Entra ID errors a service principal meets most. */
+const ENTRA_HINTS: Record<string, string> = {
+  AADSTS7000215: 'AZURE_CLIENT_SECRET is wrong or expired (use the secret value, not its id)',
+  AADSTS7000222: 'AZURE_CLIENT_SECRET has expired: create a new one',
+  AADSTS700016: 'AZURE_CLIENT_ID is not an application in AZURE_TENANT_ID',
+  AADSTS90002: 'AZURE_TENANT_ID names no tenant',
+};
+
+/**
+ * The OAuth error and AADSTS code of an Entra ID refusal, read out of the identity error's text
+ * (msal puts Entra's whole answer there); only these identifiers are kept, never the text around
+ * them, which names the application and tenant.
+ */
+function entraRefusal(message: string | undefined) {
+  const code = message?.match(/\bAADSTS\d{5,8}\b/)?.[0];
+  if (!code) return undefined;
+  const error =
+    message?.match(
+      /\b(invalid_client|unauthorized_client|invalid_request|invalid_grant|invalid_scope)\b/,
+    )?.[0] ?? 'refused';
+  return {
+    code,
+    error,
+    hint: ENTRA_HINTS[code] ?? 'check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET',
+  };
+}
+
 /**
  * The one place an Azure SDK error (RestError, AbortError, network error, identity error) becomes a
  * typed error. Messages are the adapter's words, the operation, the status and Key Vault's error
@@ -58,12 +85,20 @@ export function mapAzureError(error: unknown, what: string): SecretGatewayError 
   const suffix = code ? ` ${code}` : '';
   if (name === 'AbortError')
     return new BackendUnavailableError('timeout', `${label}: cut off at the deadline`, options);
-  if (name !== undefined && CREDENTIAL_ERRORS.has(name))
+  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
+    const refusal = entraRefusal(shape(error).message);
+    if (refusal)
+      return new BackendError(
+        'denied',
+        `${label}: Entra ID refused the service principal (${refusal.error} ${refusal.code}): ${refusal.hint}`,
+        { ...options, detail: { ...options.detail, backendCode: refusal.code } },
+      );
     return new BackendError(
       'denied',
       `${label}: no Azure credential could get a token (${name}): set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or run with a managed identity`,
       options,
     );
+  }
   if (status === undefined)
     // No HTTP answer at all: connection refused or reset, DNS, TLS.
     return new BackendUnavailableError(

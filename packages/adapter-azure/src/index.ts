@@ -422,9 +422,6 @@ export function fromEnv(
   if (identity.kind === 'token') {
     settings?.warn?.('SGW_AZURE_ACCESS_TOKEN is a fixed token for development only: it is never refreshed');
   }
-  return new AzureAdapter({
-    ...options,
-    credential: credentialOf(identity),
-    caPem: caFile ? readFileSync(caFile, 'utf8') : undefined,
-  });
+  const caPem = caFile ? readFileSync(caFile, 'utf8') : undefined;
+  return new AzureAdapter({ ...options, credential: credentialOf(identity, caPem), caPem });
 }

@@ -4,8 +4,11 @@ import { generate } from 'selfsigned';
 import { WindowQuota } from '../faults.ts';
 import { sendJson, startHttpEmulator } from '../http.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
+import { type EntraOptions, EntraTenant } from './entra.ts';
 import { AzureError, type AzureSecret, AzureState, type AzureVersion, type DeletedSecret } from './state.ts';
 
+export type { EntraOptions } from './entra.ts';
+export { EntraTenant } from './entra.ts';
 export type { AzureSecret, AzureVersion, DeletedSecret } from './state.ts';
 export { AzureState, MAX_VALUE_BYTES } from './state.ts';
 
@@ -35,6 +38,12 @@ export interface AzureEmulatorOptions {
   transactionQuota?: boolean | WindowQuota;
   /** A standing latency on every request, in ms (the real service is never instant). */
   latencyMs?: number;
+  /**
+   * Serve an Entra ID token endpoint for this service principal under `/<tenantId>/` (point
+   * AZURE_AUTHORITY_HOST at the emulator), and make Key Vault accept only the tokens it issued
+   * while they have not expired (401 otherwise). Off unless asked for.
+   */
+  entra?: EntraOptions;
 }
 
 /** Key Vault's documented quota for secrets: 4,000 transactions per 10 seconds per vault. */
@@ -61,6 +70,8 @@ export interface AzureEmulator extends EmulatorHandle {
   state: AzureState;
   /** Backdoor for tests: the tokens the vault accepts, and identities it denies. */
   tokens: AzureTokens;
+  /** The emulated Entra ID tenant, when `entra` was given. */
+  entra: EntraTenant | undefined;
 }
 
 const PAGE = 25;
@@ -80,6 +91,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
   });
   const tenant = options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
   const tokens: AzureTokens = { accepted: new Set(options.acceptedTokens ?? []), denied: new Set() };
+  const entra = options.entra ? new EntraTenant(tenant, options.entra) : undefined;
   let tls: { key: string; cert: string } | undefined;
   if (options.https !== false) {
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
@@ -222,20 +234,33 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
   const error = (res: ServerResponse, status: number, code: string, message: string, inner?: string) =>
     sendJson(res, status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } });
 
+  // Key Vault's 401 carries the bearer challenge; the SDK's first request (no token, no body)
+  // learns the tenant from it.
+  const unauthorized = (res: ServerResponse, message: string) => {
+    res.setHeader(
+      'WWW-Authenticate',
+      `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
+    );
+    return error(res, 401, 'Unauthorized', message);
+  };
+
   const handler = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     const url = new URL(req.url ?? '/', base);
+    // Entra ID's endpoints take no bearer token: they issue them.
+    if (entra?.handle(req.method ?? 'GET', url, base, raw, res)) return;
     const auth = req.headers.authorization;
-    if (!auth?.startsWith('Bearer ') || auth.length <= 'Bearer '.length) {
-      // The SDK's first request carries neither token nor body; it learns the tenant from this.
-      res.setHeader(
-        'WWW-Authenticate',
-        `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
-      );
-      return error(res, 401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.');
-    }
+    if (!auth?.startsWith('Bearer ') || auth.length <= 'Bearer '.length)
+      return unauthorized(res, 'AKV10000: Request is missing a Bearer or PoP token.');
     const presented = auth.slice('Bearer '.length);
     if (tokens.accepted.size > 0 && !tokens.accepted.has(presented) && !tokens.denied.has(presented))
       return error(res, 401, 'Unauthorized', 'AKV10032: Invalid issuer.');
+    if (entra && !tokens.denied.has(presented) && !entra.valid(presented)) {
+      // An expired token of this tenant, or one it never issued.
+      return unauthorized(
+        res,
+        entra.issued.has(presented) ? 'Token has expired.' : 'AKV10032: Invalid issuer.',
+      );
+    }
     if (tokens.denied.has(presented))
       return error(
         res,
@@ -303,10 +328,12 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
     faults: server.faults,
     state,
     tokens,
+    entra,
     info: {
       vaultUrl: server.url,
       purgeProtection: state.options.purgeProtection,
       ...(tls ? { certPem: tls.cert } : {}),
+      ...(entra ? { authorityHost: server.url, tenantId: tenant } : {}),
     },
     stop: server.stop,
   };
@@ -323,6 +350,16 @@ export async function startFromFlags(flags: CliFlags): Promise<AzureEmulator> {
     recoverBusyMs: num('recover-busy-ms'),
     https: !(flags.http === true || flags.https === 'false'),
     transactionQuota: flags['transaction-quota'] === true || flags['transaction-quota'] === 'true',
+    tenantId: typeof flags['tenant-id'] === 'string' ? flags['tenant-id'] : undefined,
+    ...(typeof flags['client-id'] === 'string' && typeof flags['client-secret'] === 'string'
+      ? {
+          entra: {
+            clientId: flags['client-id'],
+            clientSecret: flags['client-secret'],
+            tokenLifetimeSeconds: num('token-lifetime-seconds'),
+          },
+        }
+      : {}),
   });
   // For shells: a file to hand to SGW_AZURE_CA_FILE or NODE_EXTRA_CA_CERTS.
   if (typeof flags['cert-file'] === 'string' && emu.certPem) {
