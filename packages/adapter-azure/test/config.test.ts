@@ -45,6 +45,16 @@ describe('Azure settings from the environment', () => {
     [{ AZURE_KEYVAULT_URL: url, AZURE_CLIENT_SECRET: 's' }, /needs AZURE_TENANT_ID and AZURE_CLIENT_ID/],
     [{ AZURE_KEYVAULT_URL: url, SGW_AZURE_PURGE: 'yes' }, /SGW_AZURE_PURGE must be true, false, 1 or 0/],
     [
+      {
+        AZURE_KEYVAULT_URL: url,
+        AZURE_TENANT_ID: 't',
+        AZURE_CLIENT_ID: 'c',
+        AZURE_CLIENT_SECRET: 's',
+        SGW_AZURE_DISABLE_INSTANCE_DISCOVERY: 'yes',
+      },
+      /SGW_AZURE_DISABLE_INSTANCE_DISCOVERY must be true, false, 1 or 0/,
+    ],
+    [
       { AZURE_KEYVAULT_URL: url, SGW_AZURE_MAX_RETRIES: '11' },
       /SGW_AZURE_MAX_RETRIES must be a whole number/,
     ],
