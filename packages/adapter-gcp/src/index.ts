@@ -118,7 +118,6 @@ export class GcpAdapter implements BackendAdapter {
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
     const budget = this.#budget(options);
     const parent = secretName(this.#options.projectId, path);
-    this.#memory.forget(parent);
     const add = async () => {
       const [version] = await this.#call('add version', budget, (o) =>
         this.#client.addSecretVersion({ parent, payload: encodePayload(value) }, o),
@@ -126,6 +125,8 @@ export class GcpAdapter implements BackendAdapter {
       const n = versionNumber(version.name);
       if (!Number.isSafeInteger(n))
         throw new BackendError('unexpected', `GCP named a new version ${version.name}`);
+      // The alias may not show it for a while; access by this number is strongly consistent.
+      this.#memory.enabled(parent, n, true);
       return n;
     };
     try {
@@ -163,6 +164,8 @@ export class GcpAdapter implements BackendAdapter {
     const budget = this.#budget(options);
     const secret = secretName(this.#options.projectId, path);
     if (version !== undefined) {
+      // Destroyed or deleted by this process: a stale read may still serve it.
+      if (this.#memory.hidden(secret, version)) return null;
       const found = await this.#access(versionName(secret, version), budget);
       return found === 'not_enabled' ? null : found;
     }
@@ -178,16 +181,23 @@ export class GcpAdapter implements BackendAdapter {
    */
   async #latest(secret: string, budget: Budget): Promise<StoredSecret | null> {
     const fast = await this.#access(versionName(secret, LATEST_ALIAS), budget);
-    if (fast !== 'not_enabled') {
-      this.#memory.forget(secret);
-      return fast;
-    }
-    const remembered = this.#memory.get(secret);
-    if (remembered !== undefined) {
-      const found = await this.#access(versionName(secret, remembered), budget);
+    // The alias is eventually consistent: it may still show a version this process destroyed (or
+    // one of the secret it deleted), or not yet one it wrote.
+    const alias =
+      fast !== null && fast !== 'not_enabled' && !this.#memory.hidden(secret, fast.version)
+        ? fast
+        : undefined;
+    for (const n of this.#memory.known(secret)) {
+      if (alias && alias.version >= n) break;
+      const found = await this.#access(versionName(secret, n), budget);
       if (found !== null && found !== 'not_enabled') return found;
-      this.#memory.forget(secret); // destroyed or disabled since: list again
+      this.#memory.destroyed(secret, n, false); // destroyed or disabled elsewhere
     }
+    if (alias) {
+      this.#memory.enabled(secret, alias.version); // the newest known, if a later alias fails
+      return alias;
+    }
+    if (fast === null) return null;
     for (let attempt = 0; attempt < 3; attempt++) {
       let listed: Array<{ name?: string | null; state?: unknown }>;
       try {
@@ -201,10 +211,14 @@ export class GcpAdapter implements BackendAdapter {
         if (grpcCodeOf(error) === Code.NOT_FOUND) return null; // deleted meanwhile
         throw error;
       }
-      const newest = newestEnabled(listed as Array<{ name?: string | null; state?: string | null }>);
+      const newest = newestEnabled(
+        (listed as Array<{ name?: string | null; state?: string | null }>).filter(
+          (v) => !this.#memory.hidden(secret, versionNumber(v.name)),
+        ),
+      );
       if (newest === undefined) return null;
       const found = await this.#access(versionName(secret, newest), budget);
-      if (found !== null && found !== 'not_enabled') this.#memory.set(secret, newest);
+      if (found !== null && found !== 'not_enabled') this.#memory.enabled(secret, newest);
       if (found !== 'not_enabled') return found;
     }
     throw new BackendUnavailableError('busy', 'GCP versions kept changing while resolving the latest one');
@@ -232,30 +246,40 @@ export class GcpAdapter implements BackendAdapter {
   }
 
   async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
-    const name = versionName(secretName(this.#options.projectId, path), version);
+    const secret = secretName(this.#options.projectId, path);
+    const name = versionName(secret, version);
     try {
       await this.#call('destroy version', this.#budget(options), (o) =>
         this.#client.destroySecretVersion({ name }, o),
       );
+      this.#memory.destroyed(secret, version);
       return true;
     } catch (error) {
       const code = grpcCodeOf(error);
       // Absent, or already destroyed.
-      if (code === Code.NOT_FOUND || code === Code.FAILED_PRECONDITION) return false;
+      if (code === Code.NOT_FOUND) return false;
+      if (code === Code.FAILED_PRECONDITION) {
+        this.#memory.destroyed(secret, version);
+        return false;
+      }
       throw error;
     }
   }
 
   async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
-    // Re-created, the secret numbers from 1 again: a remembered number would mean another version.
-    this.#memory.forget(secretName(this.#options.projectId, path));
+    const secret = secretName(this.#options.projectId, path);
     try {
       await this.#call('delete secret', this.#budget(options), (o) =>
-        this.#client.deleteSecret({ name: secretName(this.#options.projectId, path) }, o),
+        this.#client.deleteSecret({ name: secret }, o),
       );
+      // Re-created, the secret numbers from 1 again, and stale reads may serve the old versions.
+      this.#memory.deletedAll(secret);
       return true;
     } catch (error) {
-      if (grpcCodeOf(error) === Code.NOT_FOUND) return false;
+      if (grpcCodeOf(error) === Code.NOT_FOUND) {
+        this.#memory.deletedAll(secret);
+        return false;
+      }
       throw error;
     }
   }

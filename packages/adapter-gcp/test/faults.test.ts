@@ -95,9 +95,10 @@ describe('GCP faults become typed errors within the deadline', () => {
   }, 5000);
 
   it('a slow first RPC leaves no time for the next one: a multi-call read stops at the deadline', async () => {
-    const { s, path } = await seeded();
-    await s.put(path, 'two');
-    await s.delete(path, 2); // latest alias now fails: the read needs list + access
+    const { s: writer, path } = await seeded();
+    await writer.put(path, 'two');
+    await writer.delete(path, 2); // latest alias now fails: the read needs list + access
+    const s = service(); // another replica: it knows nothing of these versions, so it must list
     const calls = () => emu.faults.injected;
     emu.faults.set({ latencyMs: 60_000, match: 'ListSecretVersions' });
     await expect(s.get(path)).rejects.toMatchObject({ reason: 'timeout' });

@@ -4,7 +4,7 @@ const NAMES = ['vault', 'aws', 'gcp', 'azure'] as const;
 const USAGE = `usage: sgw-emulator <${NAMES.join('|')}> [--port N] [--host H] [--latency-ms N] [emulator flags]
   vault:  --token T (default root)  --mount M (default secret)  --max-versions N (engine config; unset = Vault's 10)  --role-id R --secret-id S (AppRole)  --k8s-role R --k8s-jwt J (Kubernetes auth)  --token-ttl S (login token TTL, default 3600)  --stale-ms N (reads from a standby N ms behind)
   aws:    --region R (default us-east-1)  --recovery-window-days N (default 30)  --force-delete-delay-ms N (default 200)  --deprecated-version-age-ms N (default 86400000)  --version-quota  --stale-read-ms N (default 0)
-  gcp:    --project P (default sgw-emulator)  --token T (default sgw-emulator-token)  --tls (self-signed; then a token is required)  --cert-file F  --allowed-locations a,b (org location policy)  --read-quota-per-minute N  --access-quota-per-minute N
+  gcp:    --project P (default sgw-emulator)  --token T (default sgw-emulator-token)  --tls (self-signed; then a token is required)  --cert-file F  --allowed-locations a,b (org location policy)  --read-quota-per-minute N  --access-quota-per-minute N  --stale-read-ms N (default 0)
   azure:  --purge-protection  --soft-delete-days N (default 90)  --purge-busy-ms N --recover-busy-ms N (default 300)  --http (default https, self-signed)  --cert-file F`;
 
 function parseFlags(args: string[]): CliFlags {

@@ -36,6 +36,16 @@ export interface GcpEmulatorOptions {
    */
   readQuotaPerMinute?: number;
   accessQuotaPerMinute?: number;
+  /**
+   * Eventually consistent reads (default 0: off): GetSecret, ListSecrets, GetSecretVersion,
+   * ListSecretVersions and AccessSecretVersion answer from the state as it was this many ms ago,
+   * except an access *by number* of a version added within that time (Google: "adding a secret
+   * version and then immediately accessing that secret version by version number is a strongly
+   * consistent operation. Other operations within Secret Manager are eventually consistent", not
+   * through `latest`; https://cloud.google.com/secret-manager/docs/reference/consistency). Writes
+   * act on the current state.
+   */
+  staleReadMs?: number;
 }
 
 export interface GcpEmulator extends EmulatorHandle {
@@ -181,10 +191,22 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const auth = new GcpAuth(token);
   const tls = options.tls ? await selfSigned() : undefined;
   const requireToken = options.requireToken ?? tls !== undefined;
+  const lag = options.staleReadMs ?? 0;
+  state.staleReadMs = lag;
   if (options.allowedLocations) state.allowedLocations = new Set(options.allowedLocations);
   const quotas = {
     read: options.readQuotaPerMinute ? new WindowQuota(options.readQuotaPerMinute, 60_000) : undefined,
     access: options.accessQuotaPerMinute ? new WindowQuota(options.accessQuotaPerMinute, 60_000) : undefined,
+  };
+
+  /** An access by number of a version added within the staleness window: the one strong read. */
+  const freshAdd = (name: string): boolean => {
+    if (lag <= 0 || !/\/versions\/[0-9]+$/.test(name)) return false;
+    try {
+      return state.version(name).version.created > Date.now() - lag;
+    } catch {
+      return false; // absent now: the stale answer says so too, or shows what was there
+    }
   };
 
   const methods: Record<string, (req: Req) => unknown> = {
@@ -192,16 +214,15 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       const input = (req.secret ?? {}) as Parameters<GcpState['create']>[2];
       return secretMessage(state, state.create(String(req.parent ?? ''), String(req.secret_id ?? ''), input));
     },
-    GetSecret: (req) => secretMessage(state, state.secret(String(req.name))),
+    GetSecret: (req) => secretMessage(state, state.secret(String(req.name), lag)),
     ListSecrets: (req) => {
       state.checkProject(String(req.parent ?? ''), 'secretmanager.secrets.list');
-      const all = [...state.secrets.values()].map((s) => secretMessage(state, s));
+      const all = state.list(lag).map((s) => secretMessage(state, s));
       const { items, next } = page(all, req.page_size, req.page_token);
       return { secrets: items, next_page_token: next, total_size: all.length };
     },
     DeleteSecret: (req) => {
-      const s = state.secret(String(req.name));
-      state.secrets.delete(s.id);
+      state.remove(String(req.name));
       return {};
     },
     AddSecretVersion: (req) => {
@@ -218,11 +239,11 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       return versionMessage(state, secret, version);
     },
     GetSecretVersion: (req) => {
-      const { secret, version } = state.version(String(req.name));
+      const { secret, version } = state.version(String(req.name), lag);
       return versionMessage(state, secret, version);
     },
     AccessSecretVersion: (req) => {
-      const { secret, version } = state.version(String(req.name));
+      const { secret, version } = state.version(String(req.name), freshAdd(String(req.name)) ? 0 : lag);
       if (version.state !== 'ENABLED') {
         throw new GcpError(
           Code.FAILED_PRECONDITION,
@@ -235,7 +256,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       };
     },
     ListSecretVersions: (req) => {
-      const secret = state.secret(String(req.parent));
+      const secret = state.secret(String(req.parent), lag);
       const filter =
         typeof req.filter === 'string'
           ? /state:(ENABLED|DISABLED|DESTROYED)/.exec(req.filter)?.[1]
@@ -354,6 +375,7 @@ export async function startFromFlags(flags: CliFlags): Promise<GcpEmulator> {
     allowedLocations: text('allowed-locations')?.split(',').filter(Boolean),
     readQuotaPerMinute: count('read-quota-per-minute'),
     accessQuotaPerMinute: count('access-quota-per-minute'),
+    staleReadMs: count('stale-read-ms'),
   });
   // For shells: a file to hand to SGW_GCP_CA_FILE.
   const certFile = text('cert-file');

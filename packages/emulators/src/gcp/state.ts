@@ -77,8 +77,19 @@ export function crc32c(data: Uint8Array): bigint {
   return BigInt((crc ^ 0xffffffff) >>> 0);
 }
 
+/** A copy that later changes to the live secret (version states, destroyed payloads) do not reach. */
+function snapshot(s: GcpSecret): GcpSecret {
+  return { ...s, versions: new Map([...s.versions].map(([n, v]) => [n, { ...v }])) };
+}
+
 export class GcpState {
   readonly secrets = new Map<string, GcpSecret>();
+  /**
+   * Stale reads (0 = off): how far behind the eventually consistent reads answer. Each change keeps a
+   * copy of the secret as it was before, valid `until` the change, for as long as a read may see it.
+   */
+  staleReadMs = 0;
+  readonly #history = new Map<string, Array<{ until: number; secret: GcpSecret | undefined }>>();
   /**
    * An organisation policy `constraints/gcp.resourceLocations`: the regions secrets may be created
    * in; undefined = no policy. Automatic replication is global, so any policy refuses it.
@@ -121,21 +132,53 @@ export class GcpState {
     }
   }
 
-  /** `projects/P/secrets/S` -> the secret, or NOT_FOUND. */
-  secret(name: string): GcpSecret {
+  /** Called before every change of secret `id`: remembers it as it was, while stale reads may see it. */
+  #changing(id: string): void {
+    if (this.staleReadMs <= 0) return;
+    const now = Date.now();
+    const cutoff = now - this.staleReadMs;
+    const log = (this.#history.get(id) ?? []).filter((e) => e.until > cutoff);
+    const before = this.secrets.get(id);
+    log.push({ until: now, secret: before && snapshot(before) });
+    this.#history.set(id, log);
+  }
+
+  /** Secret `id` as a read `lagMs` behind sees it: the copy that was live then, else the live one. */
+  #find(id: string, lagMs: number): GcpSecret | undefined {
+    if (lagMs <= 0) return this.secrets.get(id);
+    const cutoff = Date.now() - lagMs;
+    const entry = this.#history.get(id)?.find((e) => e.until > cutoff);
+    return entry ? entry.secret : this.secrets.get(id);
+  }
+
+  /** Every secret, as a read `lagMs` behind sees them. */
+  list(lagMs = 0): GcpSecret[] {
+    const ids = new Set([...this.secrets.keys(), ...(lagMs > 0 ? this.#history.keys() : [])]);
+    return [...ids].map((id) => this.#find(id, lagMs)).filter((s): s is GcpSecret => s !== undefined);
+  }
+
+  /** `projects/P/secrets/S` -> the secret (as a read `lagMs` behind sees it), or NOT_FOUND. */
+  secret(name: string, lagMs = 0): GcpSecret {
     const m = /^(projects\/[^/]+)\/secrets\/([^/]+)$/.exec(name);
     if (!m) throw new GcpError(Code.INVALID_ARGUMENT, `Invalid resource field value in the request: ${name}`);
     this.checkProject(m[1] as string, 'secretmanager.secrets.get');
-    const s = this.secrets.get(m[2] as string);
+    const s = this.#find(m[2] as string, lagMs);
     if (!s) throw new GcpError(Code.NOT_FOUND, `Secret [${name}] not found.`);
     return s;
   }
 
+  /** DeleteSecret: the secret and all its versions, at once. */
+  remove(name: string): void {
+    const s = this.secret(name);
+    this.#changing(s.id);
+    this.secrets.delete(s.id);
+  }
+
   /** `.../versions/N` or `.../versions/latest` (the newest, whatever its state). */
-  version(name: string): { secret: GcpSecret; version: GcpVersion } {
+  version(name: string, lagMs = 0): { secret: GcpSecret; version: GcpVersion } {
     const m = /^(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/]+)$/.exec(name);
     if (!m) throw new GcpError(Code.INVALID_ARGUMENT, `Invalid resource field value in the request: ${name}`);
-    const secret = this.secret(m[1] as string);
+    const secret = this.secret(m[1] as string, lagMs);
     const wanted = m[2] === 'latest' ? Math.max(0, ...secret.versions.keys()) : Number(m[2]);
     const version = secret.versions.get(wanted);
     if (!version) throw new GcpError(Code.NOT_FOUND, `Secret Version [${name}] not found.`);
@@ -172,6 +215,7 @@ export class GcpState {
       throw new GcpError(Code.INVALID_ARGUMENT, 'Annotations must total at most 16 KiB');
     if (this.secrets.has(id))
       throw new GcpError(Code.ALREADY_EXISTS, `Secret [${parent}/secrets/${id}] already exists.`);
+    this.#changing(id);
     const secret: GcpSecret = {
       id,
       replication,
@@ -192,6 +236,7 @@ export class GcpState {
     const actual = crc32c(data);
     if (crc !== undefined && crc !== actual)
       throw new GcpError(Code.INVALID_ARGUMENT, 'Checksum mismatch: data_crc32c does not match the payload.');
+    this.#changing(secret.id);
     const version: GcpVersion = {
       number: secret.next++,
       state: 'ENABLED',
@@ -210,6 +255,7 @@ export class GcpState {
     if (version.state === 'DESTROYED') {
       throw new GcpError(Code.FAILED_PRECONDITION, `Secret Version [${name}] is in DESTROYED state.`);
     }
+    this.#changing(found.secret.id);
     version.state = to;
     if (to === 'DESTROYED') {
       version.data = undefined;
