@@ -7,6 +7,7 @@ import {
   type ListSecretVersionIdsResponse,
   PutSecretValueCommand,
   type SecretsManagerClient,
+  type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
 import {
   sleep as abortableSleep,
@@ -96,9 +97,9 @@ export class AwsCalls {
     return version;
   }
 
-  /** Highest version number of `generation` that AWS lists, labelled or not (0 when none). */
-  async listedMax(name: string, generation: string, signal: AbortSignal): Promise<number> {
-    let max = 0;
+  /** Every version AWS lists for `name`, labelled or not, across pages. */
+  async listVersions(name: string, signal: AbortSignal): Promise<SecretVersionsListEntry[]> {
+    const versions: SecretVersionsListEntry[] = [];
     let NextToken: string | undefined;
     do {
       const page: ListSecretVersionIdsResponse = await this.send(
@@ -111,12 +112,19 @@ export class AwsCalls {
         }),
         signal,
       );
-      for (const v of page.Versions ?? []) {
-        const parsed = parseToken(v.VersionId);
-        if (parsed?.generation === generation && parsed.version > max) max = parsed.version;
-      }
+      versions.push(...(page.Versions ?? []));
       NextToken = page.NextToken;
     } while (NextToken);
+    return versions;
+  }
+
+  /** Highest version number of `generation` that AWS lists, labelled or not (0 when none). */
+  async listedMax(name: string, generation: string, signal: AbortSignal): Promise<number> {
+    let max = 0;
+    for (const v of await this.listVersions(name, signal)) {
+      const parsed = parseToken(v.VersionId);
+      if (parsed?.generation === generation && parsed.version > max) max = parsed.version;
+    }
     return max;
   }
 }

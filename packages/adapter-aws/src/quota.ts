@@ -1,7 +1,3 @@
-import {
-  ListSecretVersionIdsCommand,
-  type ListSecretVersionIdsResponse,
-} from '@aws-sdk/client-secrets-manager';
 import { BackendUnavailableError } from '@secret-gateway/core';
 import type { AwsCalls } from './calls.ts';
 
@@ -30,22 +26,9 @@ export async function versionQuotaError(
 ): Promise<BackendUnavailableError> {
   let wait = MAX_QUOTA_RETRY_SECONDS;
   try {
-    const created: number[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page: ListSecretVersionIdsResponse = await aws.send(
-        'list versions',
-        new ListSecretVersionIdsCommand({
-          SecretId: name,
-          IncludeDeprecated: true,
-          MaxResults: 100,
-          NextToken,
-        }),
-        signal,
-      );
-      for (const v of page.Versions ?? []) if (v.CreatedDate) created.push(v.CreatedDate.getTime());
-      NextToken = page.NextToken;
-    } while (NextToken);
+    const created = (await aws.listVersions(name, signal))
+      .map((v) => v.CreatedDate?.getTime())
+      .filter((t): t is number => t !== undefined);
     const since = aws.now() - VERSION_WINDOW_MS;
     const young = created.filter((t) => t > since).sort((a, b) => a - b);
     // The version whose ageing out brings the count under the quota.

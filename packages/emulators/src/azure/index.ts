@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { generate } from 'selfsigned';
 import { WindowQuota } from '../faults.ts';
 import { sendJson, startHttpEmulator } from '../http.ts';
+import { selfSignedLoopback } from '../tls.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
 import { type EntraOptions, EntraTenant } from './entra.ts';
 import { AzureError, type AzureSecret, AzureState, type AzureVersion, type DeletedSecret } from './state.ts';
@@ -94,22 +94,7 @@ export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Pr
   const entra = options.entra ? new EntraTenant(tenant, options.entra) : undefined;
   let tls: { key: string; cert: string } | undefined;
   if (options.https !== false) {
-    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-      keyType: 'ec',
-      algorithm: 'sha256',
-      extensions: [
-        { name: 'basicConstraints', cA: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            { type: 2, value: 'localhost' },
-            { type: 7, ip: '127.0.0.1' },
-            { type: 7, ip: '::1' },
-          ],
-        },
-      ],
-    });
-    tls = { key: pems.private, cert: pems.cert };
+    tls = await selfSignedLoopback();
   }
   const quota =
     options.transactionQuota === true

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { generate } from 'selfsigned';
 import { FaultInjector, sleep, WindowQuota } from '../faults.ts';
+import { selfSignedLoopback } from '../tls.ts';
 import type { CliFlags, EmulatorHandle } from '../types.ts';
 import { GcpAuth } from './auth.ts';
 import { Code, GcpError, type GcpSecret, GcpState, type GcpVersion } from './state.ts';
@@ -85,26 +85,6 @@ function quotaExceeded(method: string, retryAfterSeconds?: number): grpc.Service
   const metadata = new grpc.Metadata();
   metadata.set('grpc-status-details-bin', statusDetails(Code.RESOURCE_EXHAUSTED, message, details));
   return { code: Code.RESOURCE_EXHAUSTED, details: message, metadata } as grpc.ServiceError;
-}
-
-/** A self-signed certificate for the loopback names, as the Azure emulator makes its own. */
-async function selfSigned(): Promise<{ key: string; cert: string }> {
-  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
 }
 
 /**
@@ -189,7 +169,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const faults = new FaultInjector();
   const denied = new Set<string>();
   const auth = new GcpAuth(token);
-  const tls = options.tls ? await selfSigned() : undefined;
+  const tls = options.tls ? await selfSignedLoopback() : undefined;
   const requireToken = options.requireToken ?? tls !== undefined;
   const lag = options.staleReadMs ?? 0;
   state.staleReadMs = lag;
