@@ -335,7 +335,7 @@ function bodyError(error: unknown, limit: number): Error {
   if (e.type === 'entity.too.large') return new PayloadTooLargeError(limit);
   if (e.type === 'entity.parse.failed') return new InvalidRequestError('body must be valid JSON');
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    return new InvalidRequestError('body must be JSON in UTF-8, uncompressed or gzip/deflate');
+    return new InvalidRequestError('body must be JSON in UTF-8, uncompressed or gzip, deflate or br');
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new InvalidRequestError('malformed request body');

@@ -120,6 +120,28 @@ describe('values', () => {
   });
 });
 
+describe('bodies the gateway cannot read', () => {
+  it('an unsupported or broken content encoding is 400 in the error shape, and nothing is stored', async () => {
+    const path = 'tfy-secret/harden/encoding';
+    const send = (encoding: string) =>
+      fetch(`${gw.url}/secrets`, {
+        method: 'PUT',
+        headers: { ...gw.headers, 'content-type': 'application/json', 'content-encoding': encoding },
+        body: JSON.stringify({ path, value: 'v' }),
+      });
+    const unsupported = await send('compress');
+    expect(unsupported.status).toBe(400);
+    expect((await errorOf(unsupported)).message).toBe(
+      'body must be JSON in UTF-8, uncompressed or gzip, deflate or br',
+    );
+    // Declared brotli, sent plain: the decompression fails.
+    const broken = await send('br');
+    expect(broken.status).toBe(400);
+    expect((await errorOf(broken)).message).toBe('malformed request body');
+    expect((await gw.get(`path=${path}`)).status).toBe(404);
+  });
+});
+
 describe('scopes match whole path segments', () => {
   let scoped: TestGateway;
   const KEY = 'scoped-key-0123456789abcdef';

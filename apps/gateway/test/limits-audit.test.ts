@@ -5,8 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../src/audit-verify.ts';
 import { FailedAuthLimiter } from '../src/auth.ts';
-import { startGateway } from '../src/server.ts';
-import { memoryLogger, newKey, verifyFile } from './audit-helpers.ts';
+import { newKey, verifyFile } from './audit-helpers.ts';
 import { checkNoValueInLogs, errorOf, secretValue, startTestGateway } from './helpers.ts';
 
 checkNoValueInLogs();
@@ -201,28 +200,14 @@ describe('audit trail', () => {
   });
 
   it('fail-open (default): an unwritable audit trail is logged and requests go on', async () => {
-    const { logger, lines } = memoryLogger();
-    const apiKey = 'fail-open-key-0123456789';
-    const gw = await startGateway(
-      {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        SGW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sgw-gw-')),
-        SGW_API_KEY: apiKey,
-        SGW_AUDIT_FILE: '/dev/full',
-      },
-      { logger },
-    );
+    const raw: string[] = [];
+    const gw = await startTestGateway({ SGW_AUDIT_FILE: '/dev/full' }, undefined, raw);
     try {
-      const put = await fetch(`${gw.url}/secrets`, {
-        method: 'PUT',
-        headers: { 'X-API-Key': apiKey, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ path: 'tfy-secret/audit/open', value: 'not-a-real-value' }),
-      });
-      expect(put.status).toBe(200);
+      expect((await gw.put('tfy-secret/audit/open', secretValue())).status).toBe(200);
     } finally {
       await gw.shutdown();
     }
+    const lines = raw.map((l) => JSON.parse(l));
     expect(lines.find((l) => l.msg === 'audit trail cannot be written')).toMatchObject({
       level: 50,
       err: { code: 'ENOSPC' },
