@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'invalid_path'
   | 'invalid_version'
   | 'not_found'
+  | 'already_exists'
+  | 'unprocessable'
+  | 'failed_dependency'
   | 'unauthorized'
   | 'forbidden'
   | 'method_not_allowed'
@@ -92,6 +95,34 @@ export class SecretNotFoundError extends SecretGatewayError {
     );
     this.path = path;
     this.version = version;
+  }
+}
+
+/** A named resource of the management API (a secret group, a secret) that does not exist. */
+export class ResourceNotFoundError extends SecretGatewayError {
+  constructor(kind: string, id: string) {
+    super('not_found', `${kind} not found: ${id}`);
+  }
+}
+
+/** Creating something whose unique name is taken (a secret group name within a tenant): 409. */
+export class AlreadyExistsError extends SecretGatewayError {
+  constructor(message: string) {
+    super('already_exists', message);
+  }
+}
+
+/** A well-formed request whose content is invalid (missing fields, no secrets): 422. */
+export class UnprocessableError extends SecretGatewayError {
+  constructor(message: string) {
+    super('unprocessable', message);
+  }
+}
+
+/** The request depends on something that is not there (an unknown integration): 424. */
+export class FailedDependencyError extends SecretGatewayError {
+  constructor(message: string) {
+    super('failed_dependency', message);
   }
 }
 
