@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { existsSync, fstatSync, readFileSync, readSync, } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { ensureKeyFile } from './key-file.ts';
 

@@ -38,7 +38,9 @@ export function groupsConfig(extra: Record<string, unknown> = {}) {
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats.default(ajv);
 // Refs between components point into `$defs` of one schema, as JSON Schema 2020-12 has it.
-const defs = JSON.parse(JSON.stringify(groupComponents()).replaceAll('#/components/schemas/', 'seed004#/$defs/'));
+const defs = JSON.parse(
+  JSON.stringify(groupComponents()).replaceAll('#/components/schemas/', 'seed004#/$defs/'),
+);
 ajv.addSchema({ $id: 'seed004', $defs: defs });
 const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 export function expectSchema(name: string, value: unknown): void {
