@@ -9,7 +9,7 @@ import { validateBackend } from './backends.ts';
 import { ConfigError, keyProblem, loadConfig, readConfigFile } from './config.ts';
 import { createLogger, drainAllOnExit } from './logger.ts';
 import { installProcessGuards } from './process-guards.ts';
-import { startGateway } from './server.ts';
+import { planIntegrations, startGateway } from './server.ts';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -47,14 +47,23 @@ function program(): Command {
     .option(...configOption)
     .action(async (options: { config?: string }) => {
       const config = loadConfig(process.env, configFile(options.config));
-      // The backend's settings too, as start would read them, but without connecting.
-      const backend = await validateBackend(config.backend, process.env, {
+      // Every integration's settings too, as start would read them, but without connecting.
+      const settings = {
         dataDir: resolve(config.dataDir),
         root: config.root,
         backendTimeoutMs: config.backendTimeoutMs,
-      });
+      };
+      const planned = planIntegrations(config, process.env);
+      const described: string[] = [];
+      for (const p of planned) {
+        const text = await validateBackend(p.backend, p.env, settings);
+        described.push(
+          planned.length === 1 ? text : `integration ${p.id}${p.isDefault ? ' (default)' : ''}: ${text}`,
+        );
+      }
+      const backend = planned.find((p) => p.isDefault)?.backend ?? config.backend;
       process.stdout.write(
-        `configuration is valid: backend ${config.backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${backend}\ndata directory: ${resolve(config.dataDir)}\n`,
+        `configuration is valid: backend ${backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${described.join('\n')}\ndata directory: ${resolve(config.dataDir)}\nsecret groups: tenant ${config.tenant}, ${config.subjects.length} subject(s)\n`,
       );
     });
 

@@ -52,7 +52,7 @@ function tlsOptions(config: GatewayConfig) {
   };
 }
 
-interface PlannedIntegration {
+export interface PlannedIntegration {
   id: string;
   backend: string;
   name: string;
@@ -66,7 +66,7 @@ interface PlannedIntegration {
  * process environment (its settings win), the others only their settings, in which `${NAME}` is
  * replaced by that environment variable.
  */
-function planIntegrations(config: GatewayConfig, env: Env): PlannedIntegration[] {
+export function planIntegrations(config: GatewayConfig, env: Env): PlannedIntegration[] {
   if (!config.integrations) {
     return [{ id: 'default', backend: config.backend, name: 'default', isDefault: true, env }];
   }
