@@ -1,1 +1,9 @@
+export {
+  ISO_UTC_MS,
+  type MetadataStoreConformanceOptions,
+  type Runner,
+  runMetadataStoreConformance,
+} from './conformance.ts';
+export { SCHEMA_VERSION } from './sqlite-schema.ts';
+export { SqliteMetadataStore, type SqliteMetadataStoreOptions } from './sqlite-store.ts';
 export * from './store.ts';
