@@ -5,6 +5,7 @@ import {
   AlreadyExistsError,
   BackendError,
   BackendUnavailableError,
+  InvalidRequestError,
   ResourceNotFoundError,
   SecretGatewayError,
   VersionConflictError,
@@ -97,12 +98,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getGroup(id: string): Promise<GroupRecord | null> {
-    return this.#guard('get group', () => this.#group(this.#stmt.groupById.get(id) as GroupRow | undefined));
+    return this.#guard('get group', () =>
+      this.#read(() => this.#group(this.#stmt.groupById.get(id) as GroupRow | undefined)),
+    );
   }
 
   async getGroupByName(tenant: string, name: string): Promise<GroupRecord | null> {
     return this.#guard('get group', () =>
-      this.#group(this.#stmt.groupByName.get(tenant, name) as GroupRow | undefined),
+      this.#read(() => this.#group(this.#stmt.groupByName.get(tenant, name) as GroupRow | undefined)),
     );
   }
 
@@ -110,15 +113,16 @@ export class SqliteMetadataStore implements MetadataStore {
     const params: Record<string, unknown> = { tenant: query.tenant };
     if (query.name !== undefined) params.name = query.name;
     if (query.visibleTo !== undefined) params.visibleTo = JSON.stringify(query.visibleTo);
+    checkPage(query);
     return this.#guard('list groups', () => {
       const { page, count } = this.#listStatements(query.name !== undefined, query.visibleTo !== undefined);
       // One read transaction: the page and its total come from the same snapshot.
-      return this.#db.transaction(() => {
+      return this.#read(() => {
         const rows = page.all({ ...params, limit: query.limit, offset: query.offset }) as GroupRow[];
         const total = count.get(params) as number;
         const collaborators = this.#collaboratorsOf(rows.map((r) => r.id));
         return { items: rows.map((r) => toGroup(r, collaborators.get(r.id) ?? [])), total };
-      })();
+      });
     });
   }
 
@@ -135,11 +139,12 @@ export class SqliteMetadataStore implements MetadataStore {
     groupId: string,
     page: { limit: number; offset: number },
   ): Promise<Page<SecretKeyRecord>> {
+    checkPage(page);
     return this.#guard('list secrets', () =>
-      this.#db.transaction(() => ({
+      this.#read(() => ({
         items: this.#stmt.listSecrets.all(groupId, page.limit, page.offset) as SecretKeyRecord[],
         total: this.#stmt.countSecrets.get(groupId) as number,
-      }))(),
+      })),
     );
   }
 
@@ -165,6 +170,11 @@ export class SqliteMetadataStore implements MetadataStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+  }
+
+  /** Runs `fn` in one read transaction: what it reads in several statements is one snapshot. */
+  #read<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
   }
 
   /** The page and count statements of one listGroups shape, prepared once. */
@@ -304,6 +314,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
+/** LIMIT -1 is "no limit" to SQLite and a fraction an SQL error: both are the caller's mistake. */
+function checkPage(page: { limit: number; offset: number }): void {
+  for (const [name, value] of Object.entries({ limit: page.limit, offset: page.offset })) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidRequestError(`${name} must be a non-negative integer, got ${String(value)}`);
+    }
+  }
+}
+
 function toGroup(row: GroupRow, collaborators: Collaborator[]): GroupRecord {
   return {
     id: row.id,
@@ -338,6 +357,7 @@ function open(file: string, busyTimeoutMs: number): Db {
     // WAL + FULL: a commit is on disk before it is acknowledged; readers never block the writer.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // better-sqlite3 builds with foreign keys on; said here so deleting a group cascades whatever the build.
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     migrate(db);

@@ -4,6 +4,7 @@ import {
   AlreadyExistsError,
   BackendError,
   BackendUnavailableError,
+  InvalidRequestError,
   VersionConflictError,
 } from '@secret-gateway/core';
 import Database from 'better-sqlite3';
@@ -176,6 +177,21 @@ describe('SqliteMetadataStore on a file', () => {
     expect(await store.getGroup(group.id)).toEqual(group);
     other.exec('ROLLBACK');
     expect((await store.updateGroup(group.id, 1, { by: 'user:x' })).revision).toBe(2);
+  });
+
+  it('a negative or fractional limit or offset is InvalidRequestError, not an SQL error', async () => {
+    const store = track(new SqliteMetadataStore(':memory:'));
+    const group = await store.createGroup(sampleGroup());
+    for (const page of [
+      { limit: -1, offset: 0 },
+      { limit: 1.5, offset: 0 },
+      { limit: 10, offset: -1 },
+      { limit: Number.NaN, offset: 0 },
+    ]) {
+      const list = await rejection(store.listGroups({ tenant: 'acme', ...page }));
+      expect(list).toBeInstanceOf(InvalidRequestError);
+      expect(await rejection(store.listSecrets(group.id, page))).toBeInstanceOf(InvalidRequestError);
+    }
   });
 
   it('a closed store answers BackendUnavailableError, not a crash', async () => {
