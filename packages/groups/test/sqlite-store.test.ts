@@ -179,6 +179,32 @@ describe('SqliteMetadataStore on a file', () => {
     expect((await store.updateGroup(group.id, 1, { by: 'user:x' })).revision).toBe(2);
   });
 
+  it('does what the interface leaves open as the README says: remove before upsert, the last duplicate wins', async () => {
+    const store = track(new SqliteMetadataStore(':memory:'));
+    const group = await store.createGroup(
+      sampleGroup({
+        secrets: [
+          { key: 'twice', version: 1 },
+          { key: 'twice', version: 4 },
+        ],
+      }),
+    );
+    const [first] = (await store.listSecrets(group.id, { limit: 10, offset: 0 })).items;
+    expect(first).toMatchObject({ key: 'twice', version: 4 });
+    const updated = await store.updateGroup(group.id, 1, {
+      remove: ['twice'],
+      upsert: [
+        { key: 'twice', version: 5 },
+        { key: 'twice', version: 6 },
+      ],
+      by: 'user:x',
+    });
+    const [replaced] = (await store.listSecrets(group.id, { limit: 10, offset: 0 })).items;
+    expect(replaced).toMatchObject({ key: 'twice', version: 6, createdBy: 'user:x' });
+    expect(replaced?.id).not.toBe(first?.id);
+    expect((await store.updateGroup(group.id, updated.revision, { by: 'user:x' })).revision).toBe(3);
+  });
+
   it('a negative or fractional limit or offset is InvalidRequestError, not an SQL error', async () => {
     const store = track(new SqliteMetadataStore(':memory:'));
     const group = await store.createGroup(sampleGroup());
