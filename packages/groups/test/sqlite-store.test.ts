@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   AlreadyExistsError,
   BackendError,
@@ -103,6 +104,36 @@ describe('SqliteMetadataStore on a file', () => {
     expect(await b.deleteGroup(group.id)).toBe(true);
     expect(await a.getGroup(group.id)).toBeNull();
   });
+
+  it('processes racing from one revision: exactly one update wins, the others conflict (none busy)', async () => {
+    const file = tempFile();
+    const store = track(new SqliteMetadataStore(file));
+    const group = await store.createGroup(sampleGroup({ secrets: [] }));
+    const script = resolve(import.meta.dirname, 'fixtures/update-once.mjs');
+    const racers = Array.from({ length: 4 }, (_, i) => {
+      const child = spawn(process.execPath, [script, file, group.id, '1', `racer${i}`], { stdio: 'pipe' });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const ready = new Promise<void>((done) =>
+        child.stdout.on('data', () => out.includes('ready') && done()),
+      );
+      const exited = new Promise<string>((done) => child.on('exit', () => done(out)));
+      return { child, ready, exited };
+    });
+    // Every process has the file open before any of them writes.
+    await Promise.all(racers.map((r) => r.ready));
+    for (const r of racers) r.child.stdin.end('go\n');
+    const outcomes = (await Promise.all(racers.map((r) => r.exited))).map((out) =>
+      JSON.parse(out.split('\n').filter(Boolean).at(-1) ?? '{}'),
+    );
+    expect(outcomes.filter((o) => o.won === 2)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.code === 'conflict')).toHaveLength(3);
+    const after = await store.getGroup(group.id);
+    expect(after?.revision).toBe(2);
+    expect((await store.listSecrets(group.id, { limit: 10, offset: 0 })).total).toBe(1);
+  }, 60_000);
 
   it('migration is idempotent: reopening (and a second process opening) keeps the schema and the data', async () => {
     const file = tempFile();
