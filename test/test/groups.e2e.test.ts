@@ -13,6 +13,7 @@ const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const VAULT_TOKEN = `vault-${randomBytes(8).toString('hex')}`;
 let emu: VaultEmulator;
 let gw: GatewayProcess;
+let gatewayEnv: { dataDir: string; env: Record<string, string> };
 const values: string[] = [];
 const value = (label: string) => {
   const v = `${label}-${randomBytes(8).toString('hex')}`;
@@ -53,10 +54,8 @@ beforeAll(async () => {
       mounts: [{ prefix: 'tfy-secret/legacy', integration: 'vault' }],
     }),
   );
-  gw = await startGateway({
-    dataDir: dir,
-    env: { SGW_CONFIG: config, E2E_VAULT_TOKEN: VAULT_TOKEN, SGW_CACHE: 'off' },
-  });
+  gatewayEnv = { dataDir: dir, env: { SGW_CONFIG: config, E2E_VAULT_TOKEN: VAULT_TOKEN, SGW_CACHE: 'off' } };
+  gw = await startGateway(gatewayEnv);
 });
 
 afterAll(async () => {
@@ -197,5 +196,20 @@ describe('a backend failure halfway through a group update', () => {
       value: d1,
       version: 1,
     });
+  });
+});
+
+describe('restart', () => {
+  it('groups, their keys and their routing survive a restart on the same data directory', async () => {
+    const before = await api('GET', '/secret-groups?limit=1000');
+    expect(before.body.data.length).toBeGreaterThan(0);
+    const output = gw.output();
+    expect(await gw.stop()).toBe(0);
+    gw = await startGateway({ ...gatewayEnv, apiKey: gw.apiKey });
+    const after = await api('GET', '/secret-groups?limit=1000');
+    expect(after.body).toEqual(before.body);
+    // The Vault group's path still routes to Vault after the index is rebuilt from the store.
+    expect((await contract('GET', 'tfy-secret/acme/on-vault/K')).status).toBe(200);
+    for (const v of values) expect(output.includes(v)).toBe(false);
   });
 });

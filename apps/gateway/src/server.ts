@@ -1,10 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SecretService } from '@secret-gateway/core';
-import { GroupService, MemoryMetadataStore, type MetadataStore } from '@secret-gateway/groups';
+import {
+  GroupService,
+  MemoryMetadataStore,
+  type MetadataStore,
+  SqliteMetadataStore,
+} from '@secret-gateway/groups';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { openAuditLog } from './audit.ts';
@@ -96,7 +101,7 @@ export function planIntegrations(config: GatewayConfig, env: Env): PlannedIntegr
 }
 
 /** Group metadata: `<dataDir>/groups.db`, or in memory for the memory backend (nothing else is kept). */
-function openMetadataStore(config: GatewayConfig, _dataDir: string, defaultBackend: string): MetadataStore {
+function openMetadataStore(config: GatewayConfig, dataDir: string, defaultBackend: string): MetadataStore {
   const kind =
     config.groups.store === 'auto'
       ? defaultBackend === 'memory'
@@ -104,8 +109,8 @@ function openMetadataStore(config: GatewayConfig, _dataDir: string, defaultBacke
         : 'sqlite'
       : config.groups.store;
   if (kind === 'memory') return new MemoryMetadataStore();
-  // The SQLite store arrives with the metadata-store work; until then, memory.
-  return new MemoryMetadataStore();
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return new SqliteMetadataStore(join(dataDir, 'groups.db'));
 }
 
 /** Builds everything from configuration and listens. Throws ConfigError on bad configuration. */

@@ -1,4 +1,12 @@
+export {
+  ISO_UTC_MS,
+  type MetadataStoreConformanceOptions,
+  type Runner,
+  runMetadataStoreConformance,
+} from './conformance.ts';
 export * from './memory-store.ts';
 export * from './roles.ts';
 export * from './service.ts';
+export { SCHEMA_VERSION } from './sqlite-schema.ts';
+export { SqliteMetadataStore, type SqliteMetadataStoreOptions } from './sqlite-store.ts';
 export * from './store.ts';
