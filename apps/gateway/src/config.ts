@@ -97,6 +97,14 @@ const integrationSchema = z
     backend: z.string().min(1),
     /** A human name for provider-account listings; default the id. */
     name: z.string().min(1).max(128).optional(),
+    /**
+     * The FQN manifests name it by (`integration_fqn`), e.g. the one TrueFoundry shows for the same
+     * store; default `<tenant>:<backend>:<id>:secret-store:<id>`.
+     */
+    fqn: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]+(:[A-Za-z0-9_.@-]+)*$/, 'must be colon-separated names')
+      .optional(),
     default: z.boolean().default(false),
     settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })

@@ -61,6 +61,7 @@ export interface PlannedIntegration {
   id: string;
   backend: string;
   name: string;
+  fqn?: string;
   isDefault: boolean;
   env: Env;
 }
@@ -94,6 +95,7 @@ export function planIntegrations(config: GatewayConfig, env: Env): PlannedIntegr
       id: i.id,
       backend: i.backend,
       name: i.name ?? i.id,
+      fqn: i.fqn,
       isDefault,
       env: isDefault ? { ...env, ...own } : own,
     };
@@ -180,7 +182,7 @@ export async function startGateway(
       onCacheEvent: metrics?.observeCache,
       cache: cacheEnabled(config, p.backend) ? config.cache : undefined,
     });
-    const fqn = `${config.tenant}:${p.backend}:${p.id}:secret-store:${p.id}`;
+    const fqn = p.fqn ?? `${config.tenant}:${p.backend}:${p.id}:secret-store:${p.id}`;
     built.push({ id: p.id, backend: p.backend, name: p.name, fqn, service });
   }
   const defaultId = (planned.find((p) => p.isDefault) as PlannedIntegration).id;
