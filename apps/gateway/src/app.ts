@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): GatewayHandler {
   }
   // A known path with another method: 405 with Allow, after authentication where the path needs it.
   for (const [path, methods] of methodsOf) {
-    const auth = routes.some((r) => r.path === path && r.auth);
+    const auth = routes.find((r) => r.path === path && r.auth)?.auth ?? false;
     app.all(path, (_req: Request, res: Response) =>
       pipeline.run(
         {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiAs, expectSchema, groupsConfig } from './groups-helpers.ts';
+import { apiAs, expectSchema, groupsConfig, TOKENS } from './groups-helpers.ts';
 import { checkNoValueInLogs, secretValue, startTestGateway, type TestGateway } from './helpers.ts';
 
 // The secret-groups API (issue 16) against a started gateway on the embedded store: every endpoint
@@ -346,6 +346,16 @@ describe('authentication', () => {
       headers: { 'X-API-Key': TOKENS.admin },
     });
     expect(viaSubject.status).toBe(401);
+  });
+
+  it('another method on a groups path: 405 with Allow, after the subject is authenticated', async () => {
+    const res = await fetch(`${gw.url}/api/svc/v1/secret-groups/sg_x`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${TOKENS.admin}` },
+    });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, PUT, DELETE');
+    expect((await fetch(`${gw.url}/api/svc/v1/secret-groups/sg_x`, { method: 'PATCH' })).status).toBe(401);
   });
 
   it('every change is audited with the subject, never a value', async () => {
