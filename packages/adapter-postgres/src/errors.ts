@@ -37,6 +37,9 @@ export function mapPgError(error: unknown, operation: string): SecretGatewayErro
       detail,
       retryAfterSeconds,
     });
+  const name = (error as { name?: unknown })?.name;
+  if (name === 'AbortError' || name === 'TimeoutError')
+    return unavailable('timeout', 'the call ran past its deadline');
   if (code === undefined) {
     // pg reports a dropped connection and the pool's connect timeout without a code.
     const message = error instanceof Error ? error.message : '';

@@ -101,7 +101,13 @@ export class PostgresAdapter implements BackendAdapter {
     if (options.listen !== false) {
       const staleAfterMs = options.listenStaleMs ?? 5000;
       this.#listener = new ChangeListener({
-        config: { ...connectionConfig(options.url, timeoutMs), query_timeout: staleAfterMs },
+        config: {
+          ...connectionConfig(options.url, timeoutMs),
+          // Its own name, so an operator (and a test) can tell it from the pool's connections.
+          application_name: 'secret-gateway-listen',
+          // A heartbeat unanswered this long means the connection is dead: reconnect.
+          query_timeout: staleAfterMs,
+        },
         selfId: this.#id,
         heartbeatMs: Math.max(50, Math.floor(staleAfterMs / 3)),
         staleAfterMs,
@@ -204,6 +210,11 @@ export class PostgresAdapter implements BackendAdapter {
   /** Resolves once the LISTEN connection is in place (tests; the gateway does not wait for it). */
   async listening(): Promise<boolean> {
     await this.#listener?.ready;
+    return this.listenerUp;
+  }
+
+  /** True while the LISTEN connection is up and listening. */
+  get listenerUp(): boolean {
     return this.#listener?.listening ?? false;
   }
 
@@ -261,6 +272,12 @@ export class PostgresAdapter implements BackendAdapter {
       await this.ready;
       const client = await this.#pool.connect();
       let broken: Error | undefined;
+      // Checked out, the pool no longer listens: a connection lost between statements (the server
+      // shutting down) would be an unhandled 'error' event, a crash. The next statement fails instead.
+      const lost = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         try {
@@ -279,6 +296,7 @@ export class PostgresAdapter implements BackendAdapter {
         throw error;
       } finally {
         // A connection that failed mid-transaction is discarded, not handed to the next call.
+        client.off('error', lost);
         client.release(broken);
       }
     };

@@ -1,8 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * A PostgreSQL cluster owned by one test file: a temporary data directory, a free loopback port and
@@ -15,9 +18,9 @@ export interface TestCluster {
   readonly port: number;
   readonly dir: string;
   /** `pg_ctl stop -m fast`: every connection is closed with admin shutdown (57P01). */
-  stop(): void;
-  start(): void;
-  restart(): void;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  restart(): Promise<void>;
   /** Stops the server and deletes the data directory. Idempotent. */
   destroy(): void;
 }
@@ -60,17 +63,23 @@ export async function startTestCluster(): Promise<TestCluster> {
     chownSync(dir, uid, gid);
   }
   chmodSync(dir, 0o700);
+  const command = (tool: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]] : [join(bin, tool), args];
   const run = (tool: string, args: string[]) => {
-    const command = asRoot ? 'runuser' : join(bin, tool);
-    const argv = asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args;
-    execFileSync(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    const [file, argv] = command(tool, args);
+    execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  };
+  // Asynchronous, so the test's own clients keep running (and failing) while the server stops.
+  const runAsync = async (tool: string, args: string[]) => {
+    const [file, argv] = command(tool, args);
+    await execFileAsync(file, argv, { cwd: dir });
   };
   // --no-sync and fsync=off: a test cluster survives restarts (clean or not), never a machine crash.
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  const pgCtl = (...args: string[]) =>
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', ...args]);
+  const ctlArgs = (args: string[]) => ['-D', data, '-l', join(dir, 'server.log'), '-w', ...args];
+  const pgCtl = (...args: string[]) => runAsync('pg_ctl', ctlArgs(args));
   const cluster: TestCluster = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -81,13 +90,13 @@ export async function startTestCluster(): Promise<TestCluster> {
     destroy: () => {
       if (!existsSync(dir)) return;
       try {
-        pgCtl('stop', '-m', 'immediate');
+        run('pg_ctl', ctlArgs(['stop', '-m', 'immediate']));
       } catch {
         // Already stopped.
       }
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  cluster.start();
+  await cluster.start();
   return cluster;
 }
