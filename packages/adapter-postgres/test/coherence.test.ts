@@ -88,7 +88,7 @@ describe('read caches across replicas (LISTEN/NOTIFY)', () => {
 
   it('a listener that shows no sign of life for listenStaleMs is not trusted (bounded staleness)', async () => {
     const url = await freshDatabase(cluster());
-    // The heartbeat runs every listenStaleMs / 3; its answers keep the listener trusted.
+    // The heartbeat runs every listenStaleMs / 3 and gives the connection up after listenStaleMs unanswered.
     const adapter = newAdapter(url, { listenStaleMs: 300 });
     open.push(adapter);
     expect(await adapter.listening()).toBe(true);
