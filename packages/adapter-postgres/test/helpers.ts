@@ -27,9 +27,7 @@ export function useCluster(): () => TestCluster {
 
 /** A new, empty database on the cluster; returns its URL. */
 export async function freshDatabase(cluster: TestCluster): Promise<string> {
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  await sql(cluster.url, `CREATE DATABASE ${name}`);
-  return cluster.url.replace(/\/postgres$/, `/${name}`);
+  return cluster.createDatabase(`t_${randomBytes(6).toString('hex')}`);
 }
 
 /** Runs statements on a connection of its own, then closes it. */

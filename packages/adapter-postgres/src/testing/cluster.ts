@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const execFileAsync = promisify(execFile);
 
@@ -21,6 +22,8 @@ export interface TestCluster {
   stop(): Promise<void>;
   start(): Promise<void>;
   restart(): Promise<void>;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Stops the server and deletes the data directory. Idempotent. */
   destroy(): void;
 }
@@ -80,13 +83,24 @@ export async function startTestCluster(): Promise<TestCluster> {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   const ctlArgs = (args: string[]) => ['-D', data, '-l', join(dir, 'server.log'), '-w', ...args];
   const pgCtl = (...args: string[]) => runAsync('pg_ctl', ctlArgs(args));
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const cluster: TestCluster = {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     dir,
     stop: () => pgCtl('stop', '-m', 'fast'),
     start: () => pgCtl('start', '-o', options),
     restart: () => pgCtl('restart', '-m', 'fast', '-o', options),
+    createDatabase: async (name) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+      } finally {
+        await client.end();
+      }
+      return url.replace(/\/postgres$/, `/${name}`);
+    },
     destroy: () => {
       if (!existsSync(dir)) return;
       try {
