@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Keyring, retryOnConflict } from '@secret-gateway/core';
+import { Keyring, keyIdOf, retryOnConflict } from '@secret-gateway/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresAdapter } from '../src/index.ts';
-import { freshDatabase, newAdapter, sql, useCluster } from './helpers.ts';
+import { freshDatabase, KEY, newAdapter, sql, useCluster } from './helpers.ts';
 
 const cluster = useCluster();
 const open: PostgresAdapter[] = [];
@@ -86,6 +86,25 @@ describe('several replicas on one database', () => {
       'UPDATE sgw_versions SET iv = o.iv, tag = o.tag, ciphertext = o.ciphertext FROM sgw_versions o WHERE sgw_versions.version = 2 AND o.version = 1',
     );
     await expect(a.read(path, 2)).rejects.toMatchObject({ code: 'backend_error', reason: 'invalid' });
+  });
+
+  it('rotation: with the old key as previous, old rows stay readable and new rows use the new key', async () => {
+    const url = await freshDatabase(cluster());
+    const path = 'tfy-secret/acme/prod/rotated';
+    await replica(url).write(path, 'under-the-old-key');
+    const next = randomBytes(32);
+    const rotated = new PostgresAdapter({ url, keyring: new Keyring(next, [KEY]), listen: false });
+    open.push(rotated);
+    expect(await rotated.read(path, 1)).toEqual({ value: 'under-the-old-key', version: 1 });
+    expect(await rotated.write(path, 'under-the-new-key')).toBe(2);
+    const rows = await sql<{ version: number; key_id: string }>(
+      url,
+      'SELECT version, key_id FROM sgw_versions ORDER BY version',
+    );
+    expect(rows).toEqual([
+      { version: 1, key_id: keyIdOf(KEY) },
+      { version: 2, key_id: keyIdOf(next) },
+    ]);
   });
 
   it('a replica without the key of stored rows refuses to start, naming key ids only', async () => {
