@@ -11,6 +11,7 @@ import {
   type GatewaySettings,
   Keyring,
   raceAbort,
+  SecretGatewayError,
   type StoredSecret,
 } from '@secret-gateway/core';
 import type pg from 'pg';
@@ -85,8 +86,7 @@ export class PostgresAdapter implements BackendAdapter {
     atomicVersionsAcrossReplicas: true,
     list: true,
   };
-  /** Settles when the schema is migrated and the store's keys checked; every call waits for it. */
-  readonly ready: Promise<void>;
+  #ready: Promise<void>;
   readonly #pool: pg.Pool;
   readonly #keyring: Keyring;
   readonly #listener: ChangeListener | undefined;
@@ -113,9 +113,33 @@ export class PostgresAdapter implements BackendAdapter {
         staleAfterMs,
       });
     }
-    this.ready = this.#start();
+    this.#ready = this.#start();
     // Surfaced by the first call; never an unhandled rejection.
-    this.ready.catch(() => undefined);
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Settles when the schema is migrated and the store's keys checked; every call waits for it. */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /**
+   * Waits for start-up. A database that was unreachable at start is tried again by the next call,
+   * so a gateway started before its database recovers without a restart; a schema or key problem
+   * is not retried.
+   */
+  async #whenReady(): Promise<void> {
+    const current = this.#ready;
+    try {
+      await current;
+    } catch (error) {
+      if (!(SecretGatewayError.isInstance(error) && error.code === 'backend_unavailable')) throw error;
+      if (this.#ready === current) {
+        this.#ready = this.#start();
+        this.#ready.catch(() => undefined);
+      }
+      await this.#ready;
+    }
   }
 
   async #start(): Promise<void> {
@@ -248,7 +272,7 @@ export class PostgresAdapter implements BackendAdapter {
   ): Promise<pg.QueryResult<R>> {
     const run = async () => {
       this.#assertOpen();
-      if (!starting) await this.ready;
+      if (!starting) await this.#whenReady();
       return this.#pool.query<R>(query as pg.QueryConfig);
     };
     try {
@@ -269,7 +293,7 @@ export class PostgresAdapter implements BackendAdapter {
   ): Promise<T> {
     const run = async () => {
       this.#assertOpen();
-      await this.ready;
+      await this.#whenReady();
       const client = await this.#pool.connect();
       let broken: Error | undefined;
       // Checked out, the pool no longer listens: a connection lost between statements (the server

@@ -59,4 +59,20 @@ describe('the database restarted under load', () => {
       await adapter.close();
     }
   }, 60_000);
+
+  it('an adapter started while the database is down serves once it is up, without being rebuilt', async () => {
+    const url = await freshDatabase(cluster());
+    await cluster().stop();
+    const adapter = newAdapter(url, { backendTimeoutMs: 1000 });
+    try {
+      await expect(adapter.write('tfy-secret/acme/prod/late', 'x')).rejects.toMatchObject({
+        code: 'backend_unavailable',
+      });
+      await cluster().start();
+      expect(await adapter.write('tfy-secret/acme/prod/late', 'x')).toBe(1);
+      await expect(adapter.check()).resolves.toBeUndefined();
+    } finally {
+      await adapter.close();
+    }
+  }, 60_000);
 });
