@@ -26,14 +26,6 @@ export const BACKENDS: Record<string, Backend> = {
     },
     create: async (env, s) => (await import('@secret-gateway/adapter-sqlite')).fromEnv(env, s),
   },
-  postgres: {
-    check: async (env, s) => {
-      const postgres = await import('@secret-gateway/adapter-postgres');
-      postgres.keysFromEnv(env);
-      return postgres.describeSettings(postgres.settingsFromEnv(env, s));
-    },
-    create: async (env, s) => (await import('@secret-gateway/adapter-postgres')).fromEnv(env, s),
-  },
   memory: {
     check: async () => 'memory: in this process only, nothing is kept across restarts',
     create: async () => new (await import('@secret-gateway/adapter-memory')).MemoryAdapter(),
@@ -65,6 +57,14 @@ export const BACKENDS: Record<string, Backend> = {
       return azure.describeSettings(azure.settingsFromEnv(env, s));
     },
     create: async (env, s) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, s),
+  },
+  postgres: {
+    check: async (env, s) => {
+      const postgres = await import('@secret-gateway/adapter-postgres');
+      postgres.keysFromEnv(env);
+      return postgres.describeSettings(postgres.settingsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-postgres')).fromEnv(env, s),
   },
 };
 
