@@ -58,6 +58,14 @@ export const BACKENDS: Record<string, Backend> = {
     },
     create: async (env, s) => (await import('@secret-gateway/adapter-azure')).fromEnv(env, s),
   },
+  postgres: {
+    check: async (env, s) => {
+      const postgres = await import('@secret-gateway/adapter-postgres');
+      postgres.keysFromEnv(env);
+      return postgres.describeSettings(postgres.settingsFromEnv(env, s));
+    },
+    create: async (env, s) => (await import('@secret-gateway/adapter-postgres')).fromEnv(env, s),
+  },
 };
 
 function backendNamed(name: string): Backend {

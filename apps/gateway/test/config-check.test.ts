@@ -25,7 +25,7 @@ describe('sgw-gateway config check: backend settings, without connecting', { tim
     [
       'an unknown backend, with the valid names',
       { SGW_BACKEND: 'vaul' },
-      /SGW_BACKEND must be one of sqlite, memory, vault, aws, gcp, azure \(got "vaul"\)/,
+      /SGW_BACKEND must be one of sqlite, memory, vault, aws, gcp, azure, postgres \(got "vaul"\)/,
     ],
     ['AWS without a region', { SGW_BACKEND: 'aws', AWS_SECRET_ACCESS_KEY: CANARY }, /needs AWS_REGION/],
     [

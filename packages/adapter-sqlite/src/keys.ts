@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeMasterKey, previousMasterKeys } from '@secret-gateway/core';
 import { storeHoldsSecrets } from './schema.ts';
-
-function decodeKey(text: string, source: string): Buffer {
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32) {
-    throw new Error(
-      `${source} must be base64 of exactly 32 bytes (got ${key.length} bytes); make one with: openssl rand -base64 32`,
-    );
-  }
-  return key;
-}
 
 export interface LoadedKeys {
   current: Buffer;
@@ -30,12 +21,13 @@ export function loadMasterKeys(
   dataDir: string,
   storeFile?: string,
 ): LoadedKeys {
-  const previous = (env.SGW_MASTER_KEY_PREVIOUS ?? '')
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => decodeKey(s, 'SGW_MASTER_KEY_PREVIOUS'));
+  const previous = previousMasterKeys(env);
   if (env.SGW_MASTER_KEY)
-    return { current: decodeKey(env.SGW_MASTER_KEY, 'SGW_MASTER_KEY'), previous, source: 'SGW_MASTER_KEY' };
+    return {
+      current: decodeMasterKey(env.SGW_MASTER_KEY, 'SGW_MASTER_KEY'),
+      previous,
+      source: 'SGW_MASTER_KEY',
+    };
   const file = join(dataDir, 'master.key');
   if (!existsSync(file)) {
     if (storeFile !== undefined && storeHoldsSecrets(storeFile)) {
@@ -52,7 +44,7 @@ export function loadMasterKeys(
     }
   }
   chmodSync(file, 0o600);
-  return { current: decodeKey(readFileSync(file, 'utf8'), file), previous, source: file };
+  return { current: decodeMasterKey(readFileSync(file, 'utf8'), file), previous, source: file };
 }
 
 /** Operator wording for a store that holds rows under keys this gateway was not given (ids only). */

@@ -4,6 +4,7 @@ export * from './deadline.ts';
 export * from './errors.ts';
 export * from './names.ts';
 export * from './paths.ts';
+export * from './sealing.ts';
 export * from './service.ts';
 export * from './toolkit.ts';
 export * from './versions.ts';
