@@ -140,7 +140,12 @@ export class SqliteAdapter implements BackendAdapter {
       externalChangesWindowMs: changeCheckMs,
     };
     this.#group =
-      options.groupCommit === false ? undefined : new GroupCommit(this.db, (error) => sqliteError(error));
+      options.groupCommit === false
+        ? undefined
+        : new GroupCommit(this.db, (error) => sqliteError(error), {
+            // Just over the acknowledgement hold-back (see GroupCommit's constructor).
+            gapMs: changeCheckMs > 0 ? changeCheckMs + 1 : 0,
+          });
     this.prefetched = options.prefetch === false ? Promise.resolve(0) : prefetch(options.file);
 
     const columns = 'v.version, v.key_id AS keyId, v.iv, v.tag, v.ciphertext, s.generation';
