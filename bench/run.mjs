@@ -104,6 +104,36 @@ function peakRss(pid) {
   }
 }
 
+/**
+ * fsync + fdatasync calls per request while wrk sends `script` for 2 s, counted by strace attached to
+ * the server (its threads too). Outside the measured rounds: tracing slows the traced calls. Undefined
+ * when strace is missing or cannot attach.
+ */
+async function fsyncsPerRequest(child, url, script) {
+  if (!has('strace')) return undefined;
+  const out = join(RESULTS, '.cache', 'strace.txt');
+  const strace = spawn(
+    'strace',
+    ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-o', out, '-p', String(child.pid)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await sleep(500);
+  const [bin, a] = pin(1, ['wrk', '-t1', `-c${CONNECTIONS}`, '-d2s', '-s', script, url]);
+  const text = execFileSync(bin, a, { encoding: 'utf8' });
+  const exited = new Promise((r) => strace.once('exit', r));
+  strace.kill('SIGINT');
+  await exited;
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const calls = [
+    ...readFileSync(out, 'utf8').matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?f(?:data)?sync$/gm),
+  ]
+    .map((m) => Number(m[1]))
+    .reduce((n, x) => n + x, 0);
+  return requests > 0 ? calls / requests : undefined;
+}
+
 function wrkScript(name, text) {
   const file = join(RESULTS, '.cache', `${name}.lua`);
   writeFileSync(file, text);
@@ -164,8 +194,18 @@ async function main() {
   const loadAtStart = loadavg();
   const results = [];
   const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
-  const ports = { bare: 19101, gw: 19102, big: 19103, em: 19104, gwEm: 19105, gwNoCache: 19106 };
+  const ports = {
+    bare: 19101,
+    gw: 19102,
+    big: 19103,
+    em: 19104,
+    gwEm: 19105,
+    gwNoCache: 19106,
+    gwSingle: 19107,
+  };
   const baselines = [];
+  /** fsync and fdatasync calls per request of a PUT scenario, counted with strace (not measured rounds). */
+  const fsyncs = {};
   const report = (name, r) => {
     console.error(
       `${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`,
@@ -271,7 +311,23 @@ end`,
       { script: putScript, header: false },
       child,
     );
+    fsyncs.d = await fsyncsPerRequest(child, `http://127.0.0.1:${ports.gw}`, putScript);
     child.kill();
+
+    // (d-single) the same with group commit off: one transaction and one fsync per write (as before it).
+    const single = await hotGateway('gateway (no group commit)', ports.gwSingle, {
+      SGW_SQLITE_GROUP_COMMIT: '0',
+    });
+    measure(
+      'd-single',
+      'same, SGW_SQLITE_GROUP_COMMIT=0',
+      `http://127.0.0.1:${ports.gwSingle}`,
+      { script: putScript, header: false },
+      single,
+    );
+    fsyncs['d-single'] = await fsyncsPerRequest(single, `http://127.0.0.1:${ports.gwSingle}`, putScript);
+    single.kill();
+    await sleep(300);
   }
   if (want('b')) {
     const child = await hotGateway('gateway (no cache)', ports.gwNoCache, { SGW_CACHE: 'off' });
@@ -416,7 +472,19 @@ end`,
     samples: baselines.map((b) => b.rps),
   });
   const ratio = (name) => results.find((r) => r.name === name)?.ratio ?? Number.NaN;
-  const ORDER = ['a', 'b', 'b-nocache', 'd', 'c', 'c-hot', 'c-store', 'c-store-hot', 'e', 'e-nocache'];
+  const ORDER = [
+    'a',
+    'b',
+    'b-nocache',
+    'd',
+    'd-single',
+    'c',
+    'c-hot',
+    'c-store',
+    'c-store-hot',
+    'e',
+    'e-nocache',
+  ];
   const rows = results.sort((x, y) => ORDER.indexOf(x.name) - ORDER.indexOf(y.name));
   const out = {
     command: `pnpm bench ${args.join(' ')}`.trim(),
@@ -435,6 +503,8 @@ end`,
     started,
     // Each over its own (a) rounds, so drift between the two scenarios cancels.
     randomVsHot: ratio('c') / ratio('c-hot'),
+    groupCommitVsSingle: ratio('d') / ratio('d-single'),
+    fsyncsPerWrite: fsyncs,
     storeRandomVsHot: ratio('c-store') / ratio('c-store-hot'),
     results: rows,
   };
@@ -463,6 +533,14 @@ end`,
   if (bad.length)
     console.log(
       `!!! errors in ${bad.map((r) => `(${r.name})`).join(' ')}: see the raw wrk output in the JSON`,
+    );
+  if (want('b'))
+    console.log(
+      `durable PUTs: group commit ${out.groupCommitVsSingle.toFixed(2)}x the PUT/s of one commit per write (each over its own (a) rounds); fsyncs per write under strace: ${Object.entries(
+        fsyncs,
+      )
+        .map(([k, v]) => `(${k}) ${v === undefined ? 'n/a' : v.toFixed(3)}`)
+        .join(', ')}`,
     );
   if (want('c'))
     console.log(

@@ -10,6 +10,8 @@ export interface SqliteSettings {
   cacheMiB?: number;
   mmapMiB?: number;
   prefetch: boolean;
+  /** SGW_SQLITE_GROUP_COMMIT (default on): writes arriving together share one commit and fsync. */
+  groupCommit: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export function settingsFromEnv(
     cacheMiB: envInteger(env, 'SGW_SQLITE_CACHE_MIB', 1, 1_048_576),
     mmapMiB: envInteger(env, 'SGW_SQLITE_MMAP_MIB', 0, 1_048_576),
     prefetch: envBoolean(env, 'SGW_SQLITE_PREFETCH', true),
+    groupCommit: envBoolean(env, 'SGW_SQLITE_GROUP_COMMIT', true),
   };
 }
 

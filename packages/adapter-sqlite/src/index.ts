@@ -7,6 +7,7 @@ import {
   type BackendAdapter,
   BackendError,
   BackendUnavailableError,
+  type CallOptions,
   type GatewaySettings,
   type StoredSecret,
 } from '@secret-gateway/core';
@@ -14,11 +15,13 @@ import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { ChangeWatch } from './changes.ts';
 import { settingsFromEnv } from './config.ts';
 import { associatedData, Keyring, type Sealed } from './crypto.ts';
+import { GroupCommit, type GroupCommitStats } from './group-commit.ts';
 import { loadMasterKeys, missingKeysMessage } from './keys.ts';
 import { migrate } from './schema.ts';
 
 export { describeSettings, type SqliteSettings, settingsFromEnv } from './config.ts';
 export { associatedData, Keyring, keyIdOf } from './crypto.ts';
+export type { GroupCommitStats } from './group-commit.ts';
 export { loadMasterKeys } from './keys.ts';
 
 export interface SqliteAdapterOptions {
@@ -47,6 +50,12 @@ export interface SqliteAdapterOptions {
    * (about 4 us each) and delays nothing.
    */
   changeCheckMs?: number;
+  /**
+   * Group commit (default true): writes and deletes that arrive together share one transaction and
+   * one fsync, each acknowledged after that commit (see GroupCommit). False: one transaction per
+   * change, run before its promise returns (then every call is synchronous, as before).
+   */
+  groupCommit?: boolean;
   /** Where the keys came from (`SGW_MASTER_KEY`, a master.key path), named when the store needs others. */
   keySource?: string;
 }
@@ -84,6 +93,8 @@ export class SqliteAdapter implements BackendAdapter {
   >;
   readonly #write: (path: string, value: string) => number;
   readonly #deleteAll: (path: string) => boolean;
+  /** Undefined when group commit is off. */
+  readonly #group: GroupCommit | undefined;
   #closed = false;
 
   constructor(options: SqliteAdapterOptions) {
@@ -122,10 +133,19 @@ export class SqliteAdapter implements BackendAdapter {
       // BEGIN IMMEDIATE serialises writers on one file, across processes too.
       atomicVersionsAcrossReplicas: true,
       list: true,
-      // better-sqlite3 is synchronous: a deadline timer could never fire during a call.
-      synchronous: true,
+      // better-sqlite3 is synchronous: a deadline timer could never fire during a read. Writes wait
+      // for their batch's commit when group commit is on, so only then do they get a deadline.
+      synchronousReads: true,
+      synchronous: options.groupCommit === false,
       externalChangesWindowMs: changeCheckMs,
     };
+    this.#group =
+      options.groupCommit === false
+        ? undefined
+        : new GroupCommit(this.db, (error) => sqliteError(error), {
+            // Just over the acknowledgement hold-back (see GroupCommit's constructor).
+            gapMs: changeCheckMs > 0 ? changeCheckMs + 1 : 0,
+          });
     this.prefetched = options.prefetch === false ? Promise.resolve(0) : prefetch(options.file);
 
     const columns = 'v.version, v.key_id AS keyId, v.iv, v.tag, v.ciphertext, s.generation';
@@ -182,8 +202,8 @@ export class SqliteAdapter implements BackendAdapter {
     }).immediate as unknown as (path: string) => boolean;
   }
 
-  async write(path: string, value: string): Promise<number> {
-    return this.#guard(() => this.#write(path, value));
+  async write(path: string, value: string, options?: CallOptions): Promise<number> {
+    return this.#change(() => this.#write(path, value), options);
   }
 
   async read(path: string, version: number | undefined): Promise<StoredSecret | null> {
@@ -200,12 +220,24 @@ export class SqliteAdapter implements BackendAdapter {
     };
   }
 
-  async deleteSecret(path: string): Promise<boolean> {
-    return this.#guard(() => this.#deleteAll(path));
+  async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
+    return this.#change(() => this.#deleteAll(path), options);
   }
 
-  async deleteVersion(path: string, version: number): Promise<boolean> {
-    return this.#guard(() => this.#stmt.deleteVersion.run(path, version).changes > 0);
+  async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
+    return this.#change(() => this.#stmt.deleteVersion.run(path, version).changes > 0, options);
+  }
+
+  /** Commits and changes so far (group commit on; zeros when off): the fsyncs per change. */
+  get groupCommitStats(): Readonly<GroupCommitStats> {
+    return this.#group?.stats ?? { commits: 0, changes: 0 };
+  }
+
+  /** A write or delete: joins the next group commit, or (group commit off) commits now on its own. */
+  #change<T>(run: () => T, options: CallOptions | undefined): Promise<T> | T {
+    if (this.#group === undefined) return this.#guard(run);
+    if (this.#closed) throw new BackendUnavailableError('unreachable', 'the SQLite store is closed');
+    return this.#group.enqueue(run, options?.signal) as Promise<T>;
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -240,6 +272,8 @@ export class SqliteAdapter implements BackendAdapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Changes still queued are committed (and acknowledged) before the file closes, not dropped.
+    this.#group?.flush();
     this.db.close();
   }
 
@@ -249,19 +283,22 @@ export class SqliteAdapter implements BackendAdapter {
     try {
       return fn();
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-        throw new BackendUnavailableError(
-          code.startsWith('SQLITE_BUSY') ? 'busy' : 'server_error',
-          `SQLite store failed: ${code}`,
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
+      throw sqliteError(error);
     }
   }
+}
+
+/** SQLite errors (busy past the timeout, disk full, I/O) become BackendUnavailableError; others pass. */
+function sqliteError(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+    return new BackendUnavailableError(
+      code.startsWith('SQLITE_BUSY') ? 'busy' : 'server_error',
+      `SQLite store failed: ${code}`,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /** Streams the file through the libuv thread pool and drops the data: only the page cache keeps it. */
@@ -283,7 +320,7 @@ export function fromEnv(
   env: Record<string, string | undefined>,
   context: Pick<GatewaySettings, 'dataDir'>,
 ): SqliteAdapter {
-  const { file, cacheMiB, mmapMiB, prefetch } = settingsFromEnv(env, context);
+  const { file, cacheMiB, mmapMiB, prefetch, groupCommit } = settingsFromEnv(env, context);
   const keys = loadMasterKeys(env, context.dataDir, file);
   return new SqliteAdapter({
     file,
@@ -292,5 +329,6 @@ export function fromEnv(
     cacheMiB,
     mmapMiB,
     prefetch,
+    groupCommit,
   });
 }

@@ -15,6 +15,7 @@ export function health({ runner: { describe, expect }, adapter, freshPath, test 
       expect(typeof a.capabilities.atomicVersionsAcrossReplicas).toBe('boolean');
       expect(typeof a.list === 'function').toBe(a.capabilities.list);
       expect(['boolean', 'undefined']).toContain(typeof a.capabilities.synchronous);
+      expect(['boolean', 'undefined']).toContain(typeof a.capabilities.synchronousReads);
     });
 
     test('an adapter that declares itself synchronous settles every call before the next macrotask', async (skip) => {
@@ -33,6 +34,24 @@ export function health({ runner: { describe, expect }, adapter, freshPath, test 
       expect(await settlesNow(a.write(path, 'y'))).toBe('now');
       expect(await settlesNow(a.deleteVersion(path, 1))).toBe('now');
       expect(await settlesNow(a.deleteSecret(path))).toBe('now');
+    });
+
+    test('an adapter that declares synchronous reads settles read, list and check before the next macrotask', async (skip) => {
+      const a = adapter();
+      if (!a.capabilities.synchronousReads)
+        return skip('the adapter does not declare capabilities.synchronousReads');
+      // SecretService arms no deadline for these calls: one that waited on I/O would be unbounded.
+      const settlesNow = async (call: Promise<unknown>) => {
+        const later = new Promise((resolve) => setImmediate(() => resolve('later')));
+        return Promise.race([call.then(() => 'now'), later]);
+      };
+      const path = freshPath('sync-reads');
+      await a.write(path, 'x');
+      expect(await settlesNow(a.read(path, undefined))).toBe('now');
+      expect(await settlesNow(a.read(path, 1))).toBe('now');
+      expect(await settlesNow(a.read(path, 2))).toBe('now');
+      expect(await settlesNow(a.check())).toBe('now');
+      if (a.list) expect(await settlesNow(a.list(path))).toBe('now');
     });
 
     test(

@@ -34,6 +34,12 @@ export interface AdapterCapabilities {
    */
   readonly synchronous?: boolean;
   /**
+   * The same promise for `read`, `list` and `check` only: an embedded store whose reads run on the
+   * calling thread but whose writes wait for something (SQLite's group commit waits for the batch's
+   * commit). SecretService arms no deadline for those three and the usual one for the rest.
+   */
+  readonly synchronousReads?: boolean;
+  /**
    * With `externalChanges`: how old, in ms, the check behind its answer may be (an adapter whose
    * check is too costly for every cache hit runs it at most this often). SecretService then holds
    * back the acknowledgement of every write and delete until this long after the backend call

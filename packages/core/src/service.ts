@@ -40,7 +40,7 @@ export interface BackendCallEvent {
   durationMs: number;
 }
 
-/** What a synchronous adapter's calls get: a signal that never fires (see `capabilities.synchronous`). */
+/** What a synchronous adapter's calls get: a signal that never fires (`synchronous`, `synchronousReads`). */
 const NO_DEADLINE: CallOptions = { signal: new AbortController().signal };
 
 export interface SecretRecord {
@@ -73,6 +73,8 @@ export class SecretService {
   readonly #sweeper: NodeJS.Timeout | undefined;
   /** How long acknowledgements of writes and deletes are held back (see `externalChangesWindowMs`). */
   readonly #changeWindowMs: number;
+  /** The operations the adapter completes on the calling thread: no deadline timer for them. */
+  readonly #noDeadline: Readonly<Record<BackendOperation, boolean>>;
 
   constructor(adapter: BackendAdapter, options: SecretServiceOptions = {}) {
     this.adapter = adapter;
@@ -85,6 +87,16 @@ export class SecretService {
     this.#writeRetries = options.writeRetries ?? 8;
     this.#onBackendCall = options.onBackendCall;
     this.#onCacheEvent = options.onCacheEvent;
+    const { synchronous = false, synchronousReads = false } = adapter.capabilities;
+    const reads = synchronous || synchronousReads;
+    this.#noDeadline = {
+      read: reads,
+      list: reads,
+      check: reads,
+      write: synchronous,
+      delete_secret: synchronous,
+      delete_version: synchronous,
+    };
     this.#changeWindowMs = adapter.externalChanges ? (adapter.capabilities.externalChangesWindowMs ?? 0) : 0;
     if (options.cache && options.cache.ttlMs > 0) {
       const cache = new ReadCache(options.cache);
@@ -239,7 +251,7 @@ export class SecretService {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      if (this.adapter.capabilities.synchronous) return await fn(NO_DEADLINE);
+      if (this.#noDeadline[operation]) return await fn(NO_DEADLINE);
       return await withDeadline(this.deadlineMs, operation, fn, this.adapter.name);
     } catch (error) {
       outcome = SecretGatewayError.isInstance(error) ? error.code : 'internal';

@@ -53,6 +53,17 @@ describe('backend deadlines', () => {
     expect(adapter.signals).toHaveLength(2);
     for (const signal of adapter.signals) expect(signal?.aborted).toBe(false);
   });
+
+  it('an adapter with synchronous reads gets no timer for reads and check, and one per write and delete', async () => {
+    const adapter = new SyncMemory();
+    (adapter as { capabilities: AdapterCapabilities }).capabilities = {
+      ...new MemoryAdapter().capabilities,
+      synchronousReads: true,
+    };
+    // The timersSetBy sequence: two puts and two deletes; two reads and a check go without.
+    expect(await timersSetBy(new SecretService(adapter, { deadlineMs: 1000 }))).toBe(4);
+    for (const signal of adapter.signals) expect(signal?.aborted).toBe(false);
+  });
 });
 
 describe('backend detail', () => {

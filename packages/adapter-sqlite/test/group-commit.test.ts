@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SecretGatewayError } from '@secret-gateway/core';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../src/group-commit.ts';
+import { Keyring } from '../src/index.ts';
+import { newAdapter, tempDir } from './helpers.ts';
+
+/** Settles every promise; never rejects (so no expectation hides in a catch). */
+function settle<T>(calls: Promise<T>[]) {
+  return Promise.allSettled(calls);
+}
+
+describe('group commit', () => {
+  it('changes made in one turn share one commit, with distinct increasing versions per path', async () => {
+    const a = newAdapter();
+    const before = { ...a.groupCommitStats };
+    const writes = [
+      a.write('tfy-secret/g/one', 'a1'),
+      a.write('tfy-secret/g/two', 'b1'),
+      a.write('tfy-secret/g/one', 'a2'),
+      a.write('tfy-secret/g/one', 'a3'),
+      a.write('tfy-secret/g/two', 'b2'),
+    ];
+    expect(await Promise.all(writes)).toEqual([1, 1, 2, 3, 2]);
+    expect(a.groupCommitStats.commits - before.commits).toBe(1);
+    expect(a.groupCommitStats.changes - before.changes).toBe(5);
+    expect(await a.read('tfy-secret/g/one', 2)).toEqual({ version: 2, value: 'a2' });
+    expect(await a.read('tfy-secret/g/one', undefined)).toEqual({ version: 3, value: 'a3' });
+
+    // Deletes join too, in arrival order: the delete-all comes after the write before it.
+    const mixed = [
+      a.write('tfy-secret/g/two', 'b3'),
+      a.deleteVersion('tfy-secret/g/one', 1),
+      a.deleteSecret('tfy-secret/g/two'),
+      a.write('tfy-secret/g/two', 'fresh'),
+    ];
+    expect(await Promise.all(mixed)).toEqual([3, true, true, 1]);
+    expect(a.groupCommitStats.commits - before.commits).toBe(2);
+    expect(await a.read('tfy-secret/g/one', 1)).toBeNull();
+    expect(await a.read('tfy-secret/g/two', undefined)).toEqual({ version: 1, value: 'fresh' });
+    await a.close();
+  });
+
+  it('a change that fails is rolled back alone; the others in its batch commit', async () => {
+    const dir = tempDir();
+    const a = newAdapter(dir);
+    // A real SQLite error for one path only, raised in the middle of that write's statements.
+    a.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON versions WHEN NEW.path = 'tfy-secret/g/bad'
+      BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    await a.write('tfy-secret/g/ok', 'v1');
+    const [first, bad, second] = await settle([
+      a.write('tfy-secret/g/ok', 'v2'),
+      a.write('tfy-secret/g/bad', 'never'),
+      a.write('tfy-secret/g/ok', 'v3'),
+    ]);
+    expect(first).toEqual({ status: 'fulfilled', value: 2 });
+    expect(second).toEqual({ status: 'fulfilled', value: 3 });
+    expect(bad?.status).toBe('rejected');
+    const reason = (bad as PromiseRejectedResult).reason;
+    expect(SecretGatewayError.isInstance(reason) && reason.code).toBe('backend_unavailable');
+    expect(String(reason.message)).not.toContain('never');
+    // Nothing of the failed write stays: not even the row its first statement made.
+    expect(a.db.prepare("SELECT count(*) FROM secrets WHERE path = 'tfy-secret/g/bad'").pluck().get()).toBe(
+      0,
+    );
+    await a.close();
+    // Another connection sees what was acknowledged: it was committed.
+    const other = new Database(join(dir, 'secrets.db'), { readonly: true });
+    expect(
+      other.prepare("SELECT max(version) FROM versions WHERE path = 'tfy-secret/g/ok'").pluck().get(),
+    ).toBe(3);
+    other.close();
+  });
+
+  it('each change runs under its own savepoint: what a failed one did before it threw is undone', async () => {
+    const db = new Database(join(tempDir(), 'plain.db'));
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const group = new GroupCommit(db, (error) => error);
+    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    const outcomes = await settle([
+      group.enqueue(() => insert.run(1).changes),
+      group.enqueue(() => {
+        insert.run(2);
+        throw new Error('second statement failed');
+      }),
+      group.enqueue(() => insert.run(3).changes),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(db.prepare('SELECT n FROM t ORDER BY n').pluck().all()).toEqual([1, 3]);
+    expect(group.stats).toEqual({ commits: 1, changes: 3 });
+    db.close();
+  });
+
+  it('when the batch cannot commit (another process holds the lock), every change in it fails', async () => {
+    const dir = tempDir();
+    const a = newAdapter(dir, undefined, { busyTimeoutMs: 20 });
+    const holder = new Database(join(dir, 'secrets.db'));
+    holder.exec('BEGIN IMMEDIATE');
+    const outcomes = await settle<unknown>([
+      a.write('tfy-secret/g/x', '1'),
+      a.deleteSecret('tfy-secret/g/y'),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason;
+      expect(SecretGatewayError.isInstance(reason) && reason.code).toBe('backend_unavailable');
+    }
+    holder.exec('ROLLBACK');
+    holder.close();
+    expect(await a.read('tfy-secret/g/x', undefined)).toBeNull();
+    expect(await a.write('tfy-secret/g/x', '2')).toBe(1);
+    await a.close();
+  });
+
+  it('close() commits what is queued before the file closes', async () => {
+    const dir = tempDir();
+    const keyring = new Keyring(randomBytes(32));
+    const a = newAdapter(dir, keyring);
+    const queued = [a.write('tfy-secret/g/late', 'x'), a.write('tfy-secret/g/late', 'y')];
+    await a.close();
+    expect(await Promise.all(queued)).toEqual([1, 2]);
+    const reopened = newAdapter(dir, keyring);
+    expect(await reopened.read('tfy-secret/g/late', undefined)).toEqual({ version: 2, value: 'y' });
+    await reopened.close();
+  });
+
+  it('a change whose deadline passed while it was queued is not made', async () => {
+    const a = newAdapter();
+    const controller = new AbortController();
+    const write = a.write('tfy-secret/g/late', 'x', { signal: controller.signal });
+    const kept = a.write('tfy-secret/g/kept', 'y');
+    controller.abort(new Error('deadline'));
+    const [dropped, committed] = await settle([write, kept]);
+    expect(dropped).toEqual({ status: 'rejected', reason: new Error('deadline') });
+    expect(committed).toEqual({ status: 'fulfilled', value: 1 });
+    expect(await a.read('tfy-secret/g/late', undefined)).toBeNull();
+    await a.close();
+  });
+
+  it('more changes than one batch holds are split into several commits, none lost', async () => {
+    const a = newAdapter();
+    const before = { ...a.groupCommitStats };
+    const versions = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => a.write('tfy-secret/g/many', `v${i}`)),
+    );
+    expect(versions).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    expect(a.groupCommitStats.commits - before.commits).toBe(2);
+    await a.close();
+  });
+
+  it('with group commit off, every change commits on its own before its promise returns', async () => {
+    const a = newAdapter(undefined, undefined, { groupCommit: false });
+    expect(a.capabilities.synchronous).toBe(true);
+    expect(await Promise.all([a.write('tfy-secret/g/s', '1'), a.write('tfy-secret/g/s', '2')])).toEqual([
+      1, 2,
+    ]);
+    expect(a.groupCommitStats).toEqual({ commits: 0, changes: 0 });
+    await a.close();
+  });
+});
