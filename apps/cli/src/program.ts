@@ -29,7 +29,6 @@ export function buildProgram(): Command {
         .default('table'),
     )
     .option('-y, --yes', 'confirm changes without asking (for scripts)')
-    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_HELP)
     // Commander's own errors (unknown option, missing argument) become exit code 2.

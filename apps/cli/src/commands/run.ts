@@ -105,7 +105,6 @@ export function registerRun(program: Command): void {
     .description('run a command with every tfy-secret:// reference in its environment resolved')
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('--env-file <file>', 'also read KEY=value lines (references too) from this file')
-    .passThroughOptions()
     .addHelpText(
       'after',
       `
