@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,20 @@ describe('login and whoami', () => {
       tenantName: 'acme',
       tenantAdmin: true,
     });
+  });
+
+  it('tightens an existing looser config file to 0600, and warns when reading a loose one', async () => {
+    const bare = isolatedEnv({ T: api.tokens.admin });
+    const file = join(bare.XDG_CONFIG_HOME as string, 'sgw', 'config.json');
+    mkdirSync(join(bare.XDG_CONFIG_HOME as string, 'sgw'), { recursive: true });
+    writeFileSync(file, '{}', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    expect((await sgw(['--url', api.url, 'login', '--token-from-env', 'T'], bare)).code).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    chmodSync(file, 0o644);
+    const who = await sgw(['whoami'], { ...bare, T: '' });
+    expect(who.code).toBe(0);
+    expect(who.stderr).toContain(`warning: ${file} is readable by other users; run chmod 600`);
   });
 
   it('refuses a bad token at login (exit 4) and saves nothing', async () => {
