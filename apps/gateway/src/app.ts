@@ -1,28 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  InvalidRequestError,
-  MethodNotAllowedError,
-  SecretGatewayError,
-  type SecretService,
-} from '@secret-gateway/core';
+import { InvalidRequestError, MethodNotAllowedError, SecretGatewayError } from '@secret-gateway/core';
+import type { GroupService } from '@secret-gateway/groups';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { groupsRoutes } from './api/groups.ts';
 import { opsRoutes } from './api/ops.ts';
 import { secretsRoutes } from './api/secrets.ts';
 import type { AuditLog } from './audit.ts';
 import type { FailedAuthLimiter, KeyStore } from './auth.ts';
 import type { Trust } from './client-address.ts';
 import { outcomeOf } from './http-errors.ts';
+import type { Integrations } from './integrations.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createPipeline, type Exchange, type RefusalSink, type Route } from './pipeline.ts';
 import { metaOf } from './respond.ts';
+import type { SubjectStore } from './subjects.ts';
 
 export { readQuery } from './api/secrets.ts';
 export { requestIds } from './pipeline.ts';
 
 export interface AppDeps {
-  service: SecretService;
+  integrations: Integrations;
+  /** The secret-groups API; absent: only /secrets and the operational endpoints. */
+  groups?: GroupService;
+  subjects?: SubjectStore;
   keys: KeyStore;
   logger: Logger;
   metrics?: GatewayMetrics;
@@ -48,10 +50,27 @@ export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => void
  */
 export function createApp(deps: AppDeps): GatewayHandler {
   const pipeline = createPipeline(deps);
-  const openapi = JSON.stringify(buildOpenApi({ headerName: deps.keys.headerName, root: deps.service.root }));
+  const root = deps.integrations.default.service.root;
+  const openapi = JSON.stringify(
+    buildOpenApi({ headerName: deps.keys.headerName, root, groups: deps.groups !== undefined }),
+  );
   const routes: Route[] = [
     ...opsRoutes({ ...deps, openapi }),
-    ...secretsRoutes({ service: deps.service, pipeline, readOnly: deps.readOnly }),
+    ...secretsRoutes({
+      integrations: deps.integrations,
+      groups: deps.groups,
+      pipeline,
+      readOnly: deps.readOnly,
+    }),
+    ...(deps.groups
+      ? groupsRoutes({
+          groups: deps.groups,
+          integrations: deps.integrations,
+          pipeline,
+          root,
+          readOnly: deps.readOnly,
+        })
+      : []),
   ];
 
   const app = express();
@@ -61,8 +80,9 @@ export function createApp(deps: AppDeps): GatewayHandler {
 
   const methodsOf = new Map<string, string[]>();
   for (const route of routes) {
-    app[route.method.toLowerCase() as 'get' | 'put' | 'delete'](route.path, (_req: Request, res: Response) =>
-      pipeline.run(route, ctxOf(res)),
+    app[route.method.toLowerCase() as 'get' | 'put' | 'delete' | 'post'](
+      route.path,
+      (_req: Request, res: Response) => pipeline.run(route, ctxOf(res)),
     );
     methodsOf.set(route.path, [...(methodsOf.get(route.path) ?? []), route.method]);
   }

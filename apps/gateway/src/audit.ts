@@ -25,10 +25,22 @@ export { verifyAuditText } from './audit-verify.ts';
  * next record and recovers by itself; a batch that failed is cut back off the file, so the file
  * only ever holds whole lines and the chain only links lines that reached it.
  */
+/** Operations of the secret-groups API; `key` is then the subject (`user:<email>`). */
+export type GroupAuditOp =
+  | 'group_list'
+  | 'group_create'
+  | 'group_apply'
+  | 'group_read'
+  | 'group_update'
+  | 'group_delete'
+  | 'secret_list'
+  | 'secret_read'
+  | 'secret_delete';
+
 export interface AuditEntry {
   key: string | null;
   client: string | undefined;
-  op: 'read' | 'write' | 'delete' | 'other';
+  op: 'read' | 'write' | 'delete' | 'other' | GroupAuditOp;
   path: string | null;
   version?: number | null;
   /** HTTP status of the answer, or `attempt` for the line written before a change in fail-closed mode. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +57,53 @@ const keySchema = z
 
 export type KeyConfig = z.infer<typeof keySchema>;
 
+const SEGMENT = /^[A-Za-z0-9_.-]{1,63}$/;
+const segment = z.string().regex(SEGMENT, 'must be 1-63 characters of A-Z a-z 0-9 _ . -');
+/** Who can sign in to the secret-groups API: people and service accounts (teams are groups of them). */
+export const SUBJECT = /^(user|serviceaccount):[A-Za-z0-9_.@+-]{1,254}$/;
+const COLLABORATOR = /^(user|serviceaccount|team):[A-Za-z0-9_.@+-]{1,254}$/;
+
+const subjectSchema = z
+  .object({
+    subject: z.string().regex(SUBJECT, 'must be user:<email> or serviceaccount:<name>'),
+    tokenSha256: z
+      .string()
+      .regex(
+        /^[0-9a-f]{64}$/,
+        'must be the lower-case hex SHA-256 of the token (sgw-gateway hash-key prints it)',
+      ),
+    /** Admin of every secret group of the tenant (seed 001). */
+    tenantAdmin: z.boolean().default(false),
+  })
+  .strict();
+
+const teamSchema = z
+  .object({
+    name: segment,
+    members: z
+      .array(z.string().regex(COLLABORATOR, 'must be user:<email> or serviceaccount:<name>'))
+      .default([]),
+  })
+  .strict();
+
+/**
+ * A named backend instance. The default one is built from SGW_BACKEND and the process environment as
+ * before; every other one takes its adapter's variables from `settings` (`${NAME}` in a value is
+ * replaced by that environment variable, so credentials stay out of the file).
+ */
+const integrationSchema = z
+  .object({
+    id: segment,
+    backend: z.string().min(1),
+    /** A human name for provider-account listings; default the id. */
+    name: z.string().min(1).max(128).optional(),
+    default: z.boolean().default(false),
+    settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  })
+  .strict();
+
+export type IntegrationConfig = z.infer<typeof integrationSchema>;
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('0.0.0.0'),
@@ -64,6 +112,22 @@ export const configSchema = z
     backend: z.string().min(1).default('sqlite'),
     root: z.string().min(1).default('tfy-secret'),
     readOnly: z.boolean().default(false),
+    /** The tenant the secret-groups API serves: `<tenant>` in `tfy-secret://<tenant>:<group>:<key>`. */
+    tenant: segment.default('default'),
+    /** Subjects that may use the secret-groups API, each with the SHA-256 of its bearer token. */
+    subjects: z.array(subjectSchema).default([]),
+    teams: z.array(teamSchema).default([]),
+    /** Backend instances by id; absent: one integration, `default`, on `backend`. */
+    integrations: z.array(integrationSchema).min(1).optional(),
+    /** Static routes for /secrets paths outside any group: the longest matching prefix wins. */
+    mounts: z.array(z.object({ prefix: z.string().min(1), integration: segment }).strict()).default([]),
+    groups: z
+      .object({
+        /** Where group metadata lives: `sqlite` (`<dataDir>/groups.db`), or `memory` (lost at exit). */
+        store: z.enum(['auto', 'sqlite', 'memory']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
     auth: z
       .object({
         header: z
@@ -205,6 +269,8 @@ const ENV: Array<[string, string[], (v: string) => unknown]> = [
   ['SGW_BACKEND', ['backend'], str],
   ['SGW_ROOT', ['root'], str],
   ['SGW_READ_ONLY', ['readOnly'], bool],
+  ['SGW_TENANT', ['tenant'], str],
+  ['SGW_GROUPS_STORE', ['groups', 'store'], str],
   ['SGW_AUTH_HEADER', ['auth', 'header'], str],
   ['SGW_TRUSTED_PROXIES', ['auth', 'trustedProxies'], list],
   ['SGW_MAX_VALUE_BYTES', ['limits', 'maxValueBytes'], int],
@@ -327,6 +393,21 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
     if (problem) problems.push(problem);
     else config.auth.keys.push({ name: 'env-basic', basicUser: user, key: password, operations: full });
   }
+  problems.push(...integrationProblems(config));
+  if (env.SGW_ADMIN_TOKEN) {
+    // The quick start's tenant admin for the secret-groups API, like SGW_API_KEY for /secrets.
+    const subject = env.SGW_ADMIN_SUBJECT || 'serviceaccount:admin';
+    const problem = keyProblem(env.SGW_ADMIN_TOKEN);
+    if (problem) problems.push(`SGW_ADMIN_TOKEN: ${problem}`);
+    else if (!SUBJECT.test(subject))
+      problems.push('SGW_ADMIN_SUBJECT: must be user:<email> or serviceaccount:<name>');
+    else config.subjects.push({ subject, tokenSha256: sha256(env.SGW_ADMIN_TOKEN), tenantAdmin: true });
+  }
+  const subjects = new Set<string>();
+  for (const s of config.subjects) {
+    if (subjects.has(s.subject)) problems.push(`subjects: ${s.subject} is listed more than once`);
+    subjects.add(s.subject);
+  }
   if (env.SGW_AUDIT_KEY && Buffer.from(env.SGW_AUDIT_KEY.trim(), 'base64').length !== 32)
     problems.push('SGW_AUDIT_KEY: must be base64 of exactly 32 bytes');
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -341,8 +422,8 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
  * SQLite read and the AES-GCM decryption, which measured as more than half the CPU of a GET
  * (docs/benchmarks.md).
  */
-export function cacheEnabled(config: GatewayConfig): boolean {
-  return config.cache.mode === 'on' || (config.cache.mode === 'auto' && config.backend !== 'memory');
+export function cacheEnabled(config: GatewayConfig, backend: string = config.backend): boolean {
+  return config.cache.mode === 'on' || (config.cache.mode === 'auto' && backend !== 'memory');
 }
 
 /**
@@ -361,6 +442,32 @@ export function keyProblem(key: string): string | undefined {
 }
 
 const BEARER_PREFIX = /^bearer\s/i;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Integration ids unique, at most one default, mounts under the root and naming a known integration. */
+function integrationProblems(config: z.output<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const i of config.integrations ?? []) {
+    if (ids.has(i.id)) problems.push(`integrations: id ${i.id} is used more than once`);
+    ids.add(i.id);
+  }
+  if ((config.integrations ?? []).filter((i) => i.default).length > 1) {
+    problems.push('integrations: only one may be the default');
+  }
+  if (!config.integrations) ids.add('default');
+  for (const mount of config.mounts) {
+    const problem = prefixProblem(mount.prefix, config.root);
+    if (problem) problems.push(`mounts: ${JSON.stringify(mount.prefix)} ${problem}`);
+    if (!ids.has(mount.integration)) {
+      problems.push(
+        `mounts: ${JSON.stringify(mount.prefix)} names integration ${mount.integration}, which is not configured`,
+      );
+    }
+  }
+  return problems;
+}
 
 /** Why a key's path prefix is unusable under `root`, or undefined. */
 function prefixProblem(prefix: string, root: string): string | undefined {

@@ -17,6 +17,7 @@ import { clientAddress, type Trust } from './client-address.ts';
 import { type Outcome, outcomeOf, sendOutcome } from './http-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { attachMeta, type ResponseMeta } from './respond.ts';
+import type { SubjectStore } from './subjects.ts';
 
 /**
  * The request pipeline every API goes through: context (request id, client address, principal,
@@ -33,8 +34,11 @@ export interface Route {
   readonly path: string;
   /** What an audit line calls a request of this route that fails before its handler knows more. */
   readonly op: AuditOp;
-  /** Needs credentials (every route but the operational endpoints). */
-  readonly auth: boolean;
+  /**
+   * Needs credentials (every route but the operational endpoints): an API key, or for `subject`
+   * (the secret-groups API) a subject's bearer token first, then an API key (refused by the route).
+   */
+  readonly auth: boolean | 'subject';
   /** Reads a JSON body, after authentication. */
   readonly body?: boolean;
   /** HTTP status for "not found" (the contract's DELETE answers 400). */
@@ -50,6 +54,8 @@ export interface RefusalSink {
 
 export interface PipelineDeps {
   keys: KeyStore;
+  /** The secret-groups API's subjects. */
+  subjects?: SubjectStore;
   logger: Logger;
   metrics?: GatewayMetrics;
   audit?: AuditLog;
@@ -224,9 +230,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
    * The credentials. True when they are valid; otherwise answers (401, or 429 once the address is
    * throttled; held back by the limiter's delay), counts the refusal, and returns false.
    */
-  const authenticate = (ctx: Exchange): boolean => {
+  const authenticate = (ctx: Exchange, as: boolean | 'subject'): boolean => {
     ctx.client = clientAddress(ctx.req, deps.trust);
-    const principal = keys.authenticate(ctx.req.headers, ctx.req.socket);
+    const principal =
+      (as === 'subject' ? deps.subjects?.authenticate(ctx.req.headers) : undefined) ??
+      keys.authenticate(ctx.req.headers, ctx.req.socket);
     if (principal) {
       ctx.principal = principal;
       return true;
@@ -275,7 +283,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   const run = (route: Route, ctx: Exchange): void => {
     ctx.route = route.path;
-    if (route.auth && !authenticate(ctx)) return;
+    if (route.auth && !authenticate(ctx, route.auth)) return;
     const fail = (error: unknown) => {
       const outcome = outcomeOf(error, ctx.id, route.notFoundStatus);
       if ((error as { unread?: boolean }).unread) outcome.close = true;

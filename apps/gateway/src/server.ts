@@ -4,6 +4,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { SecretService } from '@secret-gateway/core';
+import { GroupService, MemoryMetadataStore, type MetadataStore } from '@secret-gateway/groups';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { openAuditLog } from './audit.ts';
@@ -11,15 +12,20 @@ import { RefusalTally } from './audit-refusals.ts';
 import { FailedAuthLimiter, KeyStore, resolveGeneratedKey } from './auth.ts';
 import { createBackend, type Env, validateBackend } from './backends.ts';
 import { compileTrust } from './client-address.ts';
-import { cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
+import { ConfigError, cacheEnabled, type GatewayConfig, loadConfig } from './config.ts';
 import { createHttpServer } from './http-server.ts';
+import { type Integration, Integrations } from './integrations.ts';
 import { createLogger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { SubjectStore } from './subjects.ts';
 
 export interface RunningGateway {
   url: string;
   server: Server | HttpsServer;
+  /** The default integration's service. */
   service: SecretService;
+  integrations: Integrations;
+  groups: GroupService;
   config: GatewayConfig;
   logger: Logger;
   /** Re-reads the TLS certificate and key (SIGHUP); open connections are kept. */
@@ -46,6 +52,62 @@ function tlsOptions(config: GatewayConfig) {
   };
 }
 
+interface PlannedIntegration {
+  id: string;
+  backend: string;
+  name: string;
+  isDefault: boolean;
+  env: Env;
+}
+
+/**
+ * The integrations to build: without `integrations` in the config, one (`default`) on SGW_BACKEND
+ * and the process environment, as always. Otherwise each listed one; the default one also sees the
+ * process environment (its settings win), the others only their settings, in which `${NAME}` is
+ * replaced by that environment variable.
+ */
+function planIntegrations(config: GatewayConfig, env: Env): PlannedIntegration[] {
+  if (!config.integrations) {
+    return [{ id: 'default', backend: config.backend, name: 'default', isDefault: true, env }];
+  }
+  const defaultId = (config.integrations.find((i) => i.default) ?? config.integrations[0])?.id;
+  return config.integrations.map((i) => {
+    const isDefault = i.id === defaultId;
+    const own: Env = {};
+    for (const [name, value] of Object.entries(i.settings)) {
+      own[name] = String(value).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, v: string) => {
+        const found = env[v];
+        if (found === undefined) {
+          throw new ConfigError(
+            `invalid configuration:\n  integrations (${i.id}).settings.${name}: environment variable ${v} is not set`,
+          );
+        }
+        return found;
+      });
+    }
+    return {
+      id: i.id,
+      backend: i.backend,
+      name: i.name ?? i.id,
+      isDefault,
+      env: isDefault ? { ...env, ...own } : own,
+    };
+  });
+}
+
+/** Group metadata: `<dataDir>/groups.db`, or in memory for the memory backend (nothing else is kept). */
+function openMetadataStore(config: GatewayConfig, _dataDir: string, defaultBackend: string): MetadataStore {
+  const kind =
+    config.groups.store === 'auto'
+      ? defaultBackend === 'memory'
+        ? 'memory'
+        : 'sqlite'
+      : config.groups.store;
+  if (kind === 'memory') return new MemoryMetadataStore();
+  // The SQLite store arrives with the metadata-store work; until then, memory.
+  return new MemoryMetadataStore();
+}
+
 /** Builds everything from configuration and listens. Throws ConfigError on bad configuration. */
 export async function startGateway(
   env: Env,
@@ -68,9 +130,13 @@ export async function startGateway(
   log.info({ dataDir, from: dataDirFrom, new: !existsSync(dataDir) }, 'data directory');
 
   const settings = { dataDir, root: config.root, backendTimeoutMs: config.backendTimeoutMs };
-  // The backend's settings are checked before any file is made: a typo leaves nothing behind.
-  const store = await validateBackend(config.backend, env, settings);
-  log.info({ backend: config.backend, store }, 'backend');
+  // Every backend's settings are checked before any file is made: a typo leaves nothing behind.
+  const planned = planIntegrations(config, env);
+  for (const p of planned) {
+    const store = await validateBackend(p.backend, p.env, settings);
+    if (planned.length === 1) log.info({ backend: p.backend, store }, 'backend');
+    else log.info({ integration: p.id, backend: p.backend, store, default: p.isDefault }, 'integration');
+  }
 
   const keyConfigs = [...config.auth.keys];
   if (keyConfigs.length === 0) {
@@ -95,22 +161,43 @@ export async function startGateway(
     : undefined;
   // Refused unauthenticated requests: counted per address, one audit line each per interval.
   const refusals = audit ? new RefusalTally(audit) : undefined;
-  const adapter = await createBackend(config.backend, env, {
-    ...settings,
-    warn: (message) => log.warn({ backend: config.backend }, message),
-  });
-  const service = new SecretService(adapter, {
+  const built: Integration[] = [];
+  for (const p of planned) {
+    const adapter = await createBackend(p.backend, p.env, {
+      ...settings,
+      warn: (message) => log.warn({ backend: p.backend, integration: p.id }, message),
+    });
+    const service = new SecretService(adapter, {
+      root: config.root,
+      maxValueBytes: config.limits.maxValueBytes,
+      deadlineMs: config.backendTimeoutMs,
+      onBackendCall: metrics?.observeBackend,
+      onCacheEvent: metrics?.observeCache,
+      cache: cacheEnabled(config, p.backend) ? config.cache : undefined,
+    });
+    const fqn = `${config.tenant}:${p.backend}:${p.id}:secret-store:${p.id}`;
+    built.push({ id: p.id, backend: p.backend, name: p.name, fqn, service });
+  }
+  const defaultId = (planned.find((p) => p.isDefault) as PlannedIntegration).id;
+  const integrations = new Integrations(built, defaultId, config.mounts, config.root);
+  const service = integrations.default.service;
+  const adapter = service.adapter;
+  const metadata = openMetadataStore(config, dataDir, integrations.default.backend);
+  const groups = new GroupService({
+    store: metadata,
+    tenant: config.tenant,
     root: config.root,
-    maxValueBytes: config.limits.maxValueBytes,
-    deadlineMs: config.backendTimeoutMs,
-    onBackendCall: metrics?.observeBackend,
-    onCacheEvent: metrics?.observeCache,
-    cache: cacheEnabled(config) ? config.cache : undefined,
+    integrations,
+    warn: (fields, message) => log.warn(fields, message),
   });
+  await integrations.watch(metadata);
+  const subjects = new SubjectStore(config);
 
   let accepting = true;
   const handler = createApp({
-    service,
+    integrations,
+    groups,
+    subjects,
     keys,
     logger: log,
     metrics,
@@ -144,6 +231,9 @@ export async function startGateway(
       backend: adapter.name,
       dataDir,
       keys: keys.names,
+      subjects: subjects.size,
+      tenant: config.tenant,
+      integrations: integrations.all.map((i) => i.id),
       cache: service.cache !== undefined,
       readOnly: config.readOnly,
       audit: config.audit.file ?? null,
@@ -179,7 +269,9 @@ export async function startGateway(
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
-      await service.close();
+      await groups.close();
+      await integrations.close();
+      await metadata.close();
       await refusals?.close();
       await audit?.close();
       log.info('stopped');
@@ -188,5 +280,5 @@ export async function startGateway(
     return closing;
   };
 
-  return { url, server, service, config, logger: log, reloadTls, shutdown };
+  return { url, server, service, integrations, groups, config, logger: log, reloadTls, shutdown };
 }

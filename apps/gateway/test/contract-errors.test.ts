@@ -11,6 +11,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { KeyStore } from '../src/auth.ts';
+import { Integrations } from '../src/integrations.ts';
 import { GatewayMetrics } from '../src/metrics.ts';
 import { captureLogger, checkNoValueInLogs, secretValue } from './helpers.ts';
 
@@ -82,7 +83,7 @@ function setup(lines: string[] = []) {
     onBackendCall: metrics.observeBackend,
   });
   const app = createApp({
-    service,
+    integrations: Integrations.of(service),
     keys: new KeyStore('X-API-Key', [{ name: 'test', key: KEY, operations: ['read', 'write', 'delete'] }]),
     logger: captureLogger(lines),
     metrics,
@@ -252,7 +253,7 @@ describe('draining', () => {
     let accepting = true;
     const adapter = new FaultyAdapter();
     const app = createApp({
-      service: new SecretService(adapter),
+      integrations: Integrations.of(new SecretService(adapter)),
       keys: new KeyStore('X-API-Key', [{ name: 'test', key: KEY, operations: ['read', 'write', 'delete'] }]),
       logger: captureLogger(),
       bodyLimitBytes: 1024,

@@ -1,1 +1,4 @@
+export * from './memory-store.ts';
+export * from './roles.ts';
+export * from './service.ts';
 export * from './store.ts';

@@ -1,14 +1,17 @@
-import type { SecretService } from '@secret-gateway/core';
+import type { GroupService } from '@secret-gateway/groups';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit.ts';
 import { errorOutcome, type Outcome, readinessMessage } from '../http-errors.ts';
+import type { Integrations } from '../integrations.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Route } from '../pipeline.ts';
 import { PreparedJson } from '../respond.ts';
 
 /** The operational endpoints: no credentials, no secrets, no audit lines. */
 export interface OpsDeps {
-  service: SecretService;
+  integrations: Integrations;
+  /** The secret-groups metadata store, checked by /readyz. */
+  groups?: GroupService;
   logger: Logger;
   metrics?: GatewayMetrics;
   audit?: AuditLog;
@@ -27,13 +30,14 @@ const op = (path: string, handle: Route['handle']): Route => ({
 });
 
 export function opsRoutes(deps: OpsDeps): Route[] {
-  const { service, logger, metrics, audit } = deps;
+  const { integrations, logger, metrics, audit } = deps;
+  const backend = integrations.default.service.adapter.name;
   // The readiness cause is logged when it changes, not on every probe.
   let lastCause: string | undefined;
   const report = (cause: string | undefined) => {
     if (cause === lastCause) return;
-    if (cause === undefined) logger.info({ backend: service.adapter.name }, 'ready');
-    else logger.warn({ backend: service.adapter.name, cause }, 'not ready');
+    if (cause === undefined) logger.info({ backend }, 'ready');
+    else logger.warn({ backend, cause }, 'not ready');
     lastCause = cause;
   };
 
@@ -51,13 +55,36 @@ export function opsRoutes(deps: OpsDeps): Route[] {
         `the audit trail cannot be written${code ? ` (${code})` : ''} and the gateway is in fail-closed mode`,
       );
     }
-    try {
-      await service.check();
-    } catch (error) {
-      return notReady(readinessMessage(service.adapter.name, error));
+    // Every integration, checked at once; the first failing one (in configuration order) is the cause.
+    const checks = await Promise.all(
+      integrations.all.map((i) =>
+        i.service.check().then(
+          () => undefined,
+          (error: unknown) =>
+            readinessMessage(integrations.single ? i.service.adapter.name : `integration ${i.id}`, error),
+        ),
+      ),
+    );
+    const failed = checks.find((c) => c !== undefined);
+    if (failed) return notReady(failed);
+    if (deps.groups) {
+      try {
+        await deps.groups.store.check();
+      } catch (error) {
+        return notReady(readinessMessage(`secret-groups store (${deps.groups.store.name})`, error));
+      }
     }
     report(undefined);
-    return { status: 200, body: { status: 'ready', backend: service.adapter.name } };
+    const body: Record<string, unknown> = { status: 'ready', backend };
+    if (!integrations.single) {
+      body.integrations = Object.fromEntries(
+        integrations.all.map((i, n) => [
+          i.id,
+          { backend: i.service.adapter.name, status: checks[n] ?? 'ready' },
+        ]),
+      );
+    }
+    return { status: 200, body };
   };
 
   const routes = [

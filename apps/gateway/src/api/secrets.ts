@@ -5,19 +5,22 @@ import {
   parseVersionInput,
   parseVersionText,
   type SecretRecord,
-  type SecretService,
   type StoredSecret,
 } from '@secret-gateway/core';
+import type { GroupService } from '@secret-gateway/groups';
 import { allows } from '../auth.ts';
 import type { Operation } from '../config.ts';
 import { type ErrorBody, type Outcome, outcomeOf, readinessMessage } from '../http-errors.ts';
+import type { Integrations } from '../integrations.ts';
 import type { Exchange, Pipeline, Route } from '../pipeline.ts';
 import { PreparedJson } from '../respond.ts';
 import { deleteBody, firstMessage, getQuery, putBody } from '../schemas.ts';
 
 /** TrueFoundry's Generic Secret Store contract (contract.md §1), as a route table. */
 export interface SecretsApiDeps {
-  service: SecretService;
+  integrations: Integrations;
+  /** Told of writes and deletes under a group's prefix, so the groups API shows them. */
+  groups?: GroupService;
   pipeline: Pipeline;
   /** Refuse writes and deletes (403) whatever the key allows. */
   readOnly?: boolean;
@@ -56,13 +59,16 @@ function secretOutcome(record: SecretRecord): Outcome {
 }
 
 export function secretsRoutes(deps: SecretsApiDeps): Route[] {
-  const { service, pipeline } = deps;
+  const { integrations, pipeline, groups } = deps;
+  // Every integration has the same root and path rules.
+  const service = integrations.default.service;
+  const root = service.root;
 
   const authorize = (ctx: Exchange, op: Operation, path: string): void => {
     if (deps.readOnly && op !== 'read') throw new ForbiddenError('this gateway is read-only');
     const principal = ctx.principal;
     // The root connectivity check needs only `read`.
-    if (principal && !allows(principal, op, path === service.root ? undefined : path)) {
+    if (principal && !allows(principal, op, path === root ? undefined : path)) {
       throw new ForbiddenError(`key ${principal.name} may not ${op} ${path}`);
     }
   };
@@ -85,21 +91,22 @@ export function secretsRoutes(deps: SecretsApiDeps): Route[] {
       const { version: versionText } = query.data;
       // Only a valid path reaches the audit trail and messages: raw input could hold anything.
       let path: string;
-      if (query.data.path === service.root) {
-        path = service.root;
+      if (query.data.path === root) {
+        path = root;
         ctx.auditPath = path;
       } else path = validPath(ctx, query.data.path);
       authorize(ctx, 'read', path);
       // TrueFoundry's connectivity check when the integration is saved.
-      if (path === service.root && versionText === undefined) return checkRoot(ctx, path);
+      if (path === root && versionText === undefined) return checkRoot(ctx, path);
       const version = versionText === undefined ? undefined : parseVersionText(versionText);
+      const target = integrations.serviceFor(path);
       // A fresh cache hit is answered synchronously: no promise, no microtask.
-      const hit = service.peek(path, version);
+      const hit = target.peek(path, version);
       if (hit) {
         ctx.auditVersion = hit.version;
         return hitOutcome(path, hit);
       }
-      return service.get(path, version).then((record) => {
+      return target.get(path, version).then((record) => {
         ctx.auditVersion = record.version;
         return secretOutcome(record);
       });
@@ -111,12 +118,15 @@ export function secretsRoutes(deps: SecretsApiDeps): Route[] {
    * caller is authenticated, and this is what TrueFoundry shows when an integration fails to save.
    */
   const checkRoot = async (ctx: Exchange, path: string): Promise<Outcome> => {
-    try {
-      await service.check();
-    } catch (error) {
-      const outcome = outcomeOf(error, ctx.id);
-      (outcome.body as ErrorBody).message = readinessMessage(service.adapter.name, error);
-      return outcome;
+    for (const integration of integrations.all) {
+      try {
+        await integration.service.check();
+      } catch (error) {
+        const outcome = outcomeOf(error, ctx.id);
+        const name = integrations.single ? integration.service.adapter.name : `integration ${integration.id}`;
+        (outcome.body as ErrorBody).message = readinessMessage(name, error);
+        return outcome;
+      }
     }
     return { status: 200, body: { path, value: '' }, headers: SECRET_HEADERS };
   };
@@ -133,8 +143,9 @@ export function secretsRoutes(deps: SecretsApiDeps): Route[] {
       const path = validPath(ctx, body.data.path);
       authorize(ctx, 'write', path);
       await pipeline.attempt(ctx, 'write');
-      const written = await service.put(path, body.data.value);
+      const written = await integrations.serviceFor(path).put(path, body.data.value);
       ctx.auditVersion = written.version;
+      await groups?.noteWrite(path, written.version, actor(ctx));
       return { status: 200, body: written };
     },
   };
@@ -154,13 +165,17 @@ export function secretsRoutes(deps: SecretsApiDeps): Route[] {
       const version = body.data.version === undefined ? undefined : parseVersionInput(body.data.version);
       ctx.auditVersion = version ?? null;
       await pipeline.attempt(ctx, 'delete');
-      await service.delete(path, version);
+      await integrations.serviceFor(path).delete(path, version);
+      if (version === undefined) await groups?.noteDelete(path, actor(ctx));
       return { status: 200, body: { path, ...(version === undefined ? {} : { version }), deleted: true } };
     },
   };
 
   return [get, put, del];
 }
+
+/** Who a change through `/secrets` is attributed to in group metadata: the API key's name. */
+const actor = (ctx: Exchange): string => `serviceaccount:key-${ctx.principal?.name ?? 'unknown'}`;
 
 /**
  * What a DELETE names, from its body and its query string (for clients that cannot send a body
