@@ -98,6 +98,20 @@ export class ApiClient {
     }
   }
 
+  /**
+   * The group's secrets with their versions: the list answer may leave secretVersions out (the
+   * gateway's does), then each secret is read, a few at a time.
+   */
+  async groupSecretsWithVersions(groupId: string): Promise<Secret[]> {
+    const list = await this.groupSecrets(groupId);
+    const out: Secret[] = [];
+    for (let i = 0; i < list.length; i += 8) {
+      const chunk = list.slice(i, i + 8);
+      out.push(...(await Promise.all(chunk.map((s) => (s.secretVersions ? s : this.secret(s.id))))));
+    }
+    return out;
+  }
+
   secret(id: string) {
     return this.call<{ data: Secret }>('GET', `/secrets/${encodeURIComponent(id)}`).then((r) => r.data);
   }

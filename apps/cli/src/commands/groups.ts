@@ -71,7 +71,7 @@ export function registerGroups(program: Command): void {
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const api = client(cmd);
       const group = await api.group(ref);
-      const secrets = await api.groupSecrets(group.id);
+      const secrets = await api.groupSecretsWithVersions(group.id);
       if (globals(cmd).output === 'json') {
         return printJson({
           id: group.id,

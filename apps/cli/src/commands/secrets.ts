@@ -24,7 +24,7 @@ export function registerSecrets(program: Command): void {
     .description('the keys of a group (by id, or fqn tenant:group), values masked')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const api = client(cmd);
-      const list = await api.groupSecrets((await api.group(ref)).id);
+      const list = await api.groupSecretsWithVersions((await api.group(ref)).id);
       if (globals(cmd).output === 'json') return printJson(list.map(secretSummary));
       print(secretsTable(list));
     });
