@@ -25,7 +25,11 @@ export class ApiClient {
     }
     const text = await res.text();
     if (!res.ok)
-      throw new CliError(describeHttpError(method, path, res.status, text), exitCodeForStatus(res.status));
+      throw new CliError(
+        describeHttpError(method, path, res.status, text),
+        exitCodeForStatus(res.status),
+        res.status,
+      );
     try {
       return (text ? JSON.parse(text) : {}) as T;
     } catch {

@@ -18,10 +18,13 @@ export const EXIT = {
 /** An error the CLI reports as one line on stderr with its exit code. Never carries a secret value. */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number = EXIT.failure) {
+  /** The HTTP status behind it, when a server answered. */
+  readonly status?: number;
+  constructor(message: string, exitCode: number = EXIT.failure, status?: number) {
     super(message);
     this.name = 'CliError';
     this.exitCode = exitCode;
+    this.status = status;
   }
 }
 

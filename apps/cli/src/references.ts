@@ -50,7 +50,11 @@ export class SecretResolver {
     } catch (err) {
       throw explain(err, name);
     }
-    if (!group) throw new CliError(`${name}: no secret group ${ref.tenant}:${ref.group}`, EXIT.notFound);
+    if (!group)
+      throw new CliError(
+        `${name}: no secret group ${ref.tenant}:${ref.group} (or this token has no role on it)`,
+        EXIT.notFound,
+      );
     const entry = group.associatedSecrets.find((s) => s.name === ref.key);
     if (!entry) throw new CliError(`${name}: group ${group.fqn} has no key ${ref.key}`, EXIT.notFound);
     try {
@@ -63,7 +67,7 @@ export class SecretResolver {
 
 function explain(err: unknown, name: string): unknown {
   if (!(err instanceof CliError)) return err;
-  if (err.exitCode === EXIT.denied)
-    return new CliError(`permission denied for ${name} (${err.message})`, EXIT.denied);
+  // 401 is about the token, 403 about this secret: only the latter is "permission denied for".
+  if (err.status === 403) return new CliError(`permission denied for ${name} (${err.message})`, EXIT.denied);
   return new CliError(`${name}: ${err.message}`, err.exitCode);
 }

@@ -1,31 +1,27 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GatewayProcess, startGateway } from '@secret-gateway/e2e';
+import type { GatewayProcess } from '@secret-gateway/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliOutput, isolatedEnv, sgw, value } from './helpers.ts';
+import { cliOutput, isolatedEnv, sgw, startGroupsGateway, value } from './helpers.ts';
 
 // The seed-003 workflow with the real gateway bin: its secret-groups API, a config file with subjects.
 
 let gw: GatewayProcess;
 let env: Record<string, string>;
-const TOKEN = value('admin-token');
-const BOB = value('bob-token');
+let TOKEN: string;
+let BOB: string;
 const DB = value('gw-db');
 const KEY = value('gw-api');
 const ROTATED = value('gw-rotated');
 
 describe('against the gateway', () => {
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sgw-cli-gw-'));
-    const config = join(dir, 'gateway.yaml');
-    const sha = createHash('sha256').update(TOKEN).digest('hex');
-    writeFileSync(
-      config,
-      `tenant: acme\nsubjects:\n  - subject: 'user:admin@example.com'\n    tokenSha256: '${sha}'\n    tenantAdmin: true\n`,
-    );
-    gw = await startGateway({ env: { SGW_CONFIG: config } });
+    const started = await startGroupsGateway(['user:bob@example.com']);
+    gw = started.gw;
+    TOKEN = started.admin;
+    BOB = started.tokens['user:bob@example.com'] as string;
     env = isolatedEnv({
       SGW_URL: gw.url,
       SGW_TOKEN: TOKEN,
@@ -101,7 +97,7 @@ describe('against the gateway', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(createHash('sha256').update(`${ROTATED}\n${KEY}`).digest('hex'));
 
-    // bob has no role on the group: permission denied, and the child never starts.
+    // bob has no role on the group: to him it looks missing (the gateway's rule); the child never starts.
     const marker = join(mkdtempSync(join(tmpdir(), 'sgw-cli-gw-')), 'started');
     const denied = await sgw(
       [
@@ -118,9 +114,9 @@ describe('against the gateway', () => {
       },
     );
     expect(denied.stderr).toContain(
-      'DB_PASSWORD: permission denied for tfy-secret://acme:my-app:DB_PASSWORD',
+      'DB_PASSWORD: tfy-secret://acme:my-app:DB_PASSWORD: no secret group acme:my-app (or this token has no role on it)',
     );
-    expect(denied.code).toBe(4);
+    expect(denied.code).toBe(5);
     expect(existsSync(marker)).toBe(false);
 
     const reveal = await sgw(['secrets', 'get', 'acme:my-app:API_KEY', '--reveal'], env, { record: false });

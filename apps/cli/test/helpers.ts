@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type GatewayProcess, startGateway } from '@secret-gateway/e2e';
 
 export const SGW = resolve(import.meta.dirname, '../bin/sgw.mjs');
 
@@ -108,4 +109,21 @@ export class Tmux {
     }
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
   }
+}
+
+/**
+ * The real gateway bin with its secret-groups API: tenant acme, one tenant admin, and the given
+ * other subjects (no role on any group). Returns the gateway and a token per subject.
+ */
+export async function startGroupsGateway(
+  others: string[] = [],
+): Promise<{ gw: GatewayProcess; admin: string; tokens: Record<string, string> }> {
+  const admin = value('admin-token');
+  const tokens = Object.fromEntries(others.map((s) => [s, value('token')]));
+  const entry = (subject: string, token: string, extra = '') =>
+    `  - subject: '${subject}'\n    tokenSha256: '${createHash('sha256').update(token).digest('hex')}'\n${extra}`;
+  const yaml = `tenant: acme\nsubjects:\n${entry('user:admin@example.com', admin, '    tenantAdmin: true\n')}${others.map((s) => entry(s, tokens[s] as string)).join('')}`;
+  const config = join(mkdtempSync(join(tmpdir(), 'sgw-cli-gw-')), 'gateway.yaml');
+  writeFileSync(config, yaml, { mode: 0o600 });
+  return { gw: await startGateway({ env: { SGW_CONFIG: config } }), admin, tokens };
 }
