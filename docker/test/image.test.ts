@@ -3,6 +3,7 @@ import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayProcess, runSeedCurlSequence } from '../../test/src/index.ts';
 
 // The image users build from docker/Dockerfile, built here with buildah (no Docker engine on these
 // machines) and run the way a container runtime runs it: its own mount and PID namespaces, the
@@ -23,61 +24,81 @@ interface ImageConfig {
   StopSignal?: string;
 }
 
+interface Mounted {
+  config: ImageConfig;
+  container: string;
+  rootfs: string;
+}
+
+/** Builds a target of docker/Dockerfile (the last stage unless named) and mounts a container of it. */
+function buildAndMount(tag: string, target?: string): Mounted {
+  execFileSync('bash', ['docker/build-image.sh', tag, ...(target ? [target] : [])], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const inspected = JSON.parse(buildah('inspect', '--type', 'image', tag)) as {
+    Docker: { config: ImageConfig };
+  };
+  const container = buildah('from', tag);
+  return { config: inspected.Docker.config, container, rootfs: buildah('mount', container) };
+}
+
+let image: Mounted;
 let config: ImageConfig;
-let container: string;
 let rootfs: string;
 let sizeBytes: number;
 
 beforeAll(() => {
-  execFileSync('bash', ['docker/build-image.sh', TAG], { cwd: ROOT, stdio: 'inherit' });
-  const inspected = JSON.parse(buildah('inspect', '--type', 'image', TAG)) as {
-    Docker: { config: ImageConfig };
-  };
-  config = inspected.Docker.config;
+  image = buildAndMount(TAG);
+  ({ config, rootfs } = image);
   sizeBytes =
     Number(buildah('images', '--format', '{{.Size}}', '--noheading', TAG).replace(/[^\d.]/g, '')) * 1e6;
-  container = buildah('from', TAG);
-  rootfs = buildah('mount', container);
   console.log(`image ${TAG}: ${buildah('images', '--format', '{{.Size}}', '--noheading', TAG)}`);
 }, 1_800_000);
 
 afterAll(() => {
-  if (container) buildah('rm', container);
+  if (image) buildah('rm', image.container);
 });
 
 interface Running {
   child: ChildProcess;
   output: () => string;
-  /** The gateway's own pid (PID 1 in its namespace). */
+  /** The process's own pid (PID 1 in its namespace). */
   pid: () => number;
   exited: Promise<number | null>;
 }
 
 /**
- * Runs the image's entrypoint as its user in new mount and PID namespaces, with the image's root
- * re-mounted read-only, `data` bound at /data read-write, and /proc for the namespace.
+ * Runs an image's entrypoint (with `args`) as its user in new mount and PID namespaces, with the
+ * image's root re-mounted read-only, `data` (if given) bound at /data read-write, and /proc for the
+ * namespace. The network is the host's, as two containers sharing one network namespace.
  */
-function runImage(data: string, env: Record<string, string>): Running {
-  const imageEnv = config.Env.map((e) => e.split('=', 1)[0] as string).filter((k) => !(k in env));
+function runImage(
+  data: string | undefined,
+  env: Record<string, string>,
+  of: Mounted = image,
+  args: string[] = [],
+): Running {
+  const imageEnv = of.config.Env.map((e) => e.split('=', 1)[0] as string).filter((k) => !(k in env));
   const pairs = [
-    ...config.Env.filter((e) => imageEnv.includes(e.split('=', 1)[0] as string)),
+    ...of.config.Env.filter((e) => imageEnv.includes(e.split('=', 1)[0] as string)),
     ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
   ];
   // The image's USER, resolved in the image's own /etc/passwd.
   const id = (flag: string) =>
-    execFileSync('chroot', [rootfs, 'id', flag, config.User], { encoding: 'utf8' }).trim();
+    execFileSync('chroot', [of.rootfs, 'id', flag, of.config.User], { encoding: 'utf8' }).trim();
   const [uid, gid] = [id('-u'), id('-g')];
   const script = [
     'set -e',
-    `R=${rootfs}`,
+    `R=${of.rootfs}`,
     'mount --bind "$R" "$R"',
     'mount -o remount,bind,ro "$R"',
-    `mount --bind ${data} "$R/data"`,
+    ...(data ? [`mount --bind ${data} "$R/data"`] : []),
     'mount -t proc proc "$R/proc"',
     'mount --rbind /dev "$R/dev"',
     // Proof for the test: nothing on the root can be written.
     '(touch "$R/.probe" 2>/dev/null && echo ROOT_WRITABLE) || echo ROOT_READ_ONLY',
-    `exec chroot --userspec=${uid}:${gid} "$R" /usr/bin/env -i ${pairs.map((p) => `'${p}'`).join(' ')} ${config.Entrypoint.join(' ')}`,
+    `exec chroot --userspec=${uid}:${gid} "$R" /usr/bin/env -i ${pairs.map((p) => `'${p}'`).join(' ')} ${[...of.config.Entrypoint, ...args].join(' ')}`,
   ].join('\n');
   const child = spawn('unshare', ['--mount', '--pid', '--fork', '--', 'sh', '-c', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -191,6 +212,61 @@ describe('the image', () => {
     } finally {
       process.kill(second.pid(), 'SIGTERM');
       await second.exited;
+    }
+  }, 120_000);
+});
+
+describe('the emulators target', () => {
+  let emulators: Mounted;
+  beforeAll(() => {
+    emulators = buildAndMount('localhost/secret-gateway-emulators:test', 'emulators');
+  }, 1_800_000);
+  afterAll(() => {
+    if (emulators) buildah('rm', emulators.container);
+  });
+
+  it('runs an emulator as a non-root user on a read-only root, and the gateway image serves the contract against it', async () => {
+    expect(emulators.config.User).toBe('node');
+    expect(emulators.config.Entrypoint).toEqual(['node', '/emulators/bin/sgw-emulator.mjs']);
+    const port = 19000 + Math.floor(Math.random() * 1000);
+    // The aws profile of docker/compose.yaml, on a free port.
+    const emu = runImage(undefined, {}, emulators, ['aws', '--port', String(port), '--region', 'us-east-1']);
+    try {
+      for (let i = 0; i < 300 && !emu.output().includes('"emulator":"aws"'); i++) {
+        if (emu.child.exitCode !== null) throw new Error(`the emulator exited:\n${emu.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(emu.output()).toContain('ROOT_READ_ONLY');
+      expect(readFileSync(`/proc/${emu.pid()}/status`, 'utf8')).toMatch(/^Uid:\s+1000\s/m);
+
+      const data = mkdtempSync(join(tmpdir(), 'sgw-image-data-'));
+      chownSync(data, 1000, 1000);
+      const gwPort = port + 1000;
+      const key = `image-key-${Math.random().toString(36).slice(2)}-0123456789`;
+      const gw = runImage(data, {
+        PORT: String(gwPort),
+        SGW_API_KEY: key,
+        SGW_BACKEND: 'aws',
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${port}`,
+        AWS_ACCESS_KEY_ID: 'emulator',
+        AWS_SECRET_ACCESS_KEY: 'emulator',
+      });
+      try {
+        const url = `http://127.0.0.1:${gwPort}`;
+        await waitHealthy(url, gw);
+        expect((await fetch(`${url}/readyz`)).status).toBe(200);
+        await runSeedCurlSequence(
+          { url, apiKey: key, headerName: 'X-API-Key' } as GatewayProcess,
+          'tfy-secret/acme/image/db-password',
+        );
+      } finally {
+        process.kill(gw.pid(), 'SIGTERM');
+        await gw.exited;
+      }
+    } finally {
+      process.kill(emu.pid(), 'SIGTERM');
+      await emu.exited;
     }
   }, 120_000);
 });
