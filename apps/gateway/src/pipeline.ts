@@ -253,14 +253,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         ? new RateLimitedError(verdict.throttledFor, 'too many failed authentication attempts')
         : new UnauthorizedError();
     if (verdict && verdict.throttledFor > 0) metrics?.authThrottled.inc();
-    // The request's body is never read: the connection cannot carry another request after it.
-    const outcome = { ...outcomeOf(error, ctx.id), close: hasBody(ctx.req) };
+    // A small declared body is read and dropped, so the connection stays usable and the client
+    // reads the answer (closing on unread bytes makes the kernel reset the connection, and a client
+    // still sending sees ECONNRESET instead of the 401). Any other body is never read: the
+    // connection closes after the answer.
+    const drain = drainable(ctx.req);
+    const outcome = { ...outcomeOf(error, ctx.id), close: hasBody(ctx.req) && !drain };
     const refuse = () => {
       deps.refusals?.note(ctx.client, outcome.status);
       sendOutcome(ctx.res, outcome);
     };
-    if (verdict && verdict.delayMs > 0) setTimeout(refuse, verdict.delayMs);
-    else refuse();
+    const answer = () => {
+      if (verdict && verdict.delayMs > 0) setTimeout(refuse, verdict.delayMs);
+      else refuse();
+    };
+    if (drain) {
+      ctx.req.once('end', answer);
+      ctx.req.resume();
+    } else answer();
     return false;
   };
 
@@ -331,6 +341,21 @@ export class AuditUnavailableError extends SecretGatewayError {
   constructor() {
     super('backend_unavailable', 'the audit trail cannot be written: request refused');
   }
+}
+
+/** Bodies of refused requests up to this size are read and dropped rather than left unread. */
+const DRAIN_LIMIT_BYTES = 16 * 1024;
+
+/** A body with a declared length small enough to read and drop, which the client sends unprompted. */
+function drainable(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length']);
+  return (
+    req.headers['transfer-encoding'] === undefined &&
+    req.headers.expect === undefined &&
+    Number.isInteger(length) &&
+    length > 0 &&
+    length <= DRAIN_LIMIT_BYTES
+  );
 }
 
 function hasBody(req: IncomingMessage): boolean {

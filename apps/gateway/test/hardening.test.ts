@@ -217,6 +217,24 @@ describe('the wire: Node-level refusals, 100-continue, pipelining', () => {
     });
   });
 
+  it('a refused request with a small body is read and dropped: the connection carries the next request', async () => {
+    const body = JSON.stringify({ path: 'tfy-secret/harden/refused', value: 'v' });
+    const refused = `PUT /secrets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const res = await raw(
+      [refused, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
+      (r) => r.includes('"ok"'),
+      30,
+    );
+    expect(res).toMatch(/^HTTP\/1\.1 401 /);
+    expect(res).not.toMatch(/\r\nConnection: close\r\n/i);
+    expect(bodies(res)).toEqual([expect.objectContaining({ statusCode: 401 }), { status: 'ok' }]);
+    // A body too big to read for someone unknown: never read, and the connection closes.
+    const big = `PUT /secrets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`;
+    const closed = await raw(big);
+    expect(closed).toMatch(/^HTTP\/1\.1 401 /);
+    expect(closed).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
   it('a declared Content-Length over the limit is 413 at once, before any body is sent', async () => {
     const head = `PUT /secrets HTTP/1.1\r\nHost: x\r\nX-API-Key: ${gw.key}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n`;
     const res = await raw(head);
