@@ -63,7 +63,7 @@ function program(): Command {
       }
       const backend = planned.find((p) => p.isDefault)?.backend ?? config.backend;
       process.stdout.write(
-        `configuration is valid: backend ${backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${described.join('\n')}\ndata directory: ${resolve(config.dataDir)}\nsecret groups: tenant ${config.tenant}, ${config.subjects.length} subject(s)\n`,
+        `configuration is valid: backend ${backend}, ${config.auth.keys.length || 'a generated'} key(s), ${config.tls ? 'https' : 'http'} on ${config.host}:${config.port}\n${described.join('\n')}\nsecret groups: tenant ${config.tenant}, ${config.subjects.length} subject(s)\ndata directory: ${resolve(config.dataDir)}\n`,
       );
     });
 

@@ -268,6 +268,7 @@ describe('configuration', () => {
     expect(ok.stdout).toBe(
       'configuration is valid: backend memory, 1 key(s), http on 0.0.0.0:9000\n' +
         'memory: in this process only, nothing is kept across restarts\n' +
+        'secret groups: tenant default, 0 subject(s)\n' +
         `data directory: ${resolve(import.meta.dirname, '../../../data')}\n`,
     );
     expect(ok.status).toBe(0);
