@@ -11,7 +11,6 @@ import {
   type GatewaySettings,
   Keyring,
   raceAbort,
-  SecretGatewayError,
   type StoredSecret,
 } from '@secret-gateway/core';
 import type pg from 'pg';

@@ -102,7 +102,9 @@ describe('PostgresMetadataStore: several replicas on one database', () => {
   it('the same name created on two replicas at once: one group, the other AlreadyExistsError', async () => {
     const url = await freshDatabase(cluster());
     const [a, b] = [replica(url), replica(url)] as const;
-    const results = await Promise.allSettled([a, b, a, b].map((s) => s.createGroup(group({ name: 'shared' }))));
+    const results = await Promise.allSettled(
+      [a, b, a, b].map((s) => s.createGroup(group({ name: 'shared' }))),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((r) => r.status === 'rejected')) {
       const reason = (r as PromiseRejectedResult).reason as Error;

@@ -20,7 +20,8 @@ export const SQL = {
     VALUES ($1, $2, $3, $4, $5::json, $6, $7, $7, 1)`,
   // Compare-and-set: under READ COMMITTED a second writer waits on the row lock, then re-checks
   // `revision` against the committed row and matches nothing: exactly one writer wins.
-  bumpRevision: 'UPDATE sgw_groups SET revision = revision + 1, updated_at = $2 WHERE id = $1 AND revision = $3',
+  bumpRevision:
+    'UPDATE sgw_groups SET revision = revision + 1, updated_at = $2 WHERE id = $1 AND revision = $3',
   revision: 'SELECT revision FROM sgw_groups WHERE id = $1',
   setManifest: 'UPDATE sgw_groups SET manifest = $2::json WHERE id = $1',
   deleteGroup: 'DELETE FROM sgw_groups WHERE id = $1',

@@ -19,7 +19,7 @@ import type {
 import type pg from 'pg';
 import { createPool, inTransaction, Startup } from '../client.ts';
 import { mapPgError } from '../errors.ts';
-import { type GroupRow, listGroupsQuery, SQL, type SecretRow, toGroup, toSecret } from './queries.ts';
+import { type GroupRow, listGroupsQuery, type SecretRow, SQL, toGroup, toSecret } from './queries.ts';
 import { migrateMetadata } from './schema.ts';
 
 export interface PostgresMetadataStoreOptions {
@@ -219,8 +219,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new BackendUnavailableError('unreachable', 'the secret-groups store is closed');
+    if (this.#closed) throw new BackendUnavailableError('unreachable', 'the secret-groups store is closed');
   }
 }
 
