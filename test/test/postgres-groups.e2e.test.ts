@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from '@secret-gateway/adapter-postgres/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayProcess, startGateway } from '../src/index.ts';
@@ -80,5 +83,19 @@ describe('secret groups on two gateway replicas sharing one Postgres database', 
     expect((await api(b, 'DELETE', `/secret-groups/${id}`)).status).toBe(200);
     expect((await api(a, 'GET', `/secret-groups/${id}`)).status).toBe(404);
     expect((await api(a, 'GET', '/secret-groups')).body.data).toEqual([]);
+  });
+
+  it('SGW_GROUPS_STORE=postgres without a database URL stops the start with a clear message, making nothing', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'sgw-pg-groups-')), 'data');
+    const error = await startGateway({ dataDir, env: { SGW_GROUPS_STORE: 'postgres' } }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/exited with [1-9]/);
+    expect(error?.message).toMatch(
+      /groups\.store postgres: SGW_POSTGRES_URL \(or DATABASE_URL\) must be set/,
+    );
+    // Checked before the data directory, a generated key or groups.db is made.
+    expect(() => readdirSync(dataDir)).toThrow(/ENOENT/);
   });
 });
