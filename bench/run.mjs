@@ -38,7 +38,8 @@ const ROUND_SECONDS = Math.max(1, Math.round(DURATION / ROUNDS));
 const WARM_SECONDS = Number(flag('warm', quick ? 1 : 3));
 const SECRETS = Number(flag('secrets', quick ? 100_000 : 1_000_000));
 const KEY = 'bench-key-0123456789abcdef';
-// Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator).
+// Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator;
+// p: Postgres, not run unless asked: `--only b,p` compares it with the embedded store in one run).
 const ONLY = flag('only', 'b,c,e').split(',');
 const want = (group) => ONLY.includes(group);
 
@@ -202,6 +203,8 @@ async function main() {
     gwEm: 19105,
     gwNoCache: 19106,
     gwSingle: 19107,
+    pg: 19108,
+    pgNoCache: 19109,
   };
   const baselines = [];
   /** fsync and fdatasync calls per request of a PUT scenario, counted with strace (not measured rounds). */
@@ -410,6 +413,11 @@ end`,
     }
   }
 
+  // (p) Postgres: see postgresScenarios below.
+  const postgres = want('p')
+    ? await postgresScenarios({ measure, gwEnv, gatewayBin, ports, secrets: SECRETS })
+    : undefined;
+
   // (e) in front of the Vault emulator with 20 ms added to every call, cache on (and off, to compare).
   if (want('e')) {
     const emulator = spawn(
@@ -482,6 +490,10 @@ end`,
     'c-hot',
     'c-store',
     'c-store-hot',
+    'p-hot',
+    'p-nocache',
+    'p-random',
+    'p-put',
     'e',
     'e-nocache',
   ];
@@ -506,6 +518,7 @@ end`,
     groupCommitVsSingle: ratio('d') / ratio('d-single'),
     fsyncsPerWrite: fsyncs,
     storeRandomVsHot: ratio('c-store') / ratio('c-store-hot'),
+    postgres,
     results: rows,
   };
   const file = join(RESULTS, `${started.replace(/[:.]/g, '-')}.json`);
@@ -546,6 +559,132 @@ end`,
     console.log(
       `random/hot over the large store: ${out.storeRandomVsHot.toFixed(2)}x with the cache off (the store), ${out.randomVsHot.toFixed(2)}x as shipped (hot key cached); results: ${file}`,
     );
+  if (postgres)
+    console.log(
+      `postgres: ${postgres.secrets.toLocaleString('en')} secrets seeded in ${postgres.seedSeconds.toFixed(0)} s; durable PUTs ${(ratio('p-put') / ratio('d')).toFixed(2)}x the embedded store's (d); per PUT under load: ${postgres.walSyncsPerWrite?.toFixed(3) ?? 'n/a'} WAL flushes (pg_stat_wal.wal_sync)`,
+    );
+}
+
+/**
+ * (p) The gateway on Postgres (issue 18), on a cluster this run owns with fsync on (bench/pg-cluster.ts,
+ * seeded with `secrets` keys like (c)); the server runs on core 0 with the gateway, as the embedded
+ * store shares the gateway's core. (p-hot) one hot key as shipped (read cache on); (p-nocache) the
+ * same key with the cache off: every GET a Postgres round trip and a decryption; (p-random) random
+ * keys over the whole store, cache off; (p-put) durable writes, the same load as (d). Postgres
+ * flushes the WAL of commits that arrive together once (group commit, by itself): WAL flushes per
+ * PUT are read from pg_stat_wal around 2 s of the same load.
+ */
+async function postgresScenarios({ measure, gwEnv, gatewayBin, ports, secrets }) {
+  const key = randomBytes(32).toString('base64');
+  console.error(`postgres: starting a cluster (fsync on) and seeding ${secrets} secrets...`);
+  const [bin, argv] = pin(0, [
+    'node',
+    '--import',
+    'tsx',
+    join(ROOT, 'bench', 'pg-cluster.ts'),
+    String(secrets),
+    key,
+  ]);
+  const helper = spawn(bin, argv, { cwd: join(ROOT, 'bench'), stdio: ['pipe', 'pipe', 'inherit'] });
+  const db = await new Promise((resolveDb, reject) => {
+    let text = '';
+    helper.stdout.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('\n')) resolveDb(JSON.parse(text.slice(0, text.indexOf('\n'))));
+    });
+    helper.once('exit', (code) => reject(new Error(`bench/pg-cluster.ts exited (${code})`)));
+  });
+  /** WAL flushes so far (pg_stat_wal.wal_sync: the fsyncs of the WAL, by backends and the WAL writer). */
+  const walSyncs = () =>
+    Number(
+      execFileSync(
+        join(db.bin, 'psql'),
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(db.port),
+          '-U',
+          'postgres',
+          '-d',
+          'bench',
+          '-Atc',
+          'SELECT wal_sync FROM pg_stat_wal',
+        ],
+        { encoding: 'utf8' },
+      ).trim(),
+    );
+  const randomScript = wrkScript(
+    'pg-random',
+    `math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/secrets?path=tfy-secret/bench/k" .. math.random(0, ${secrets - 1}), { ["X-API-Key"] = "${KEY}" })
+end`,
+  );
+  const putScript = wrkScript(
+    'pg-put',
+    `counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("PUT", "/secrets", { ["X-API-Key"] = "${KEY}", ["Content-Type"] = "application/json" },
+    '{"path":"tfy-secret/bench/w' .. (counter % 1000) .. '","value":"value-' .. counter .. '"}')
+end`,
+  );
+  const pgEnv = (port, extra = {}) =>
+    gwEnv(port, { SGW_BACKEND: 'postgres', SGW_POSTGRES_URL: db.url, SGW_MASTER_KEY: key, ...extra });
+  const result = { secrets, seedSeconds: db.seedSeconds };
+  try {
+    const url = `http://127.0.0.1:${ports.pg}`;
+    const child = await startServer('gateway (postgres)', ['node', gatewayBin], pgEnv(ports.pg), url);
+    measure('p-hot', 'gateway GET, Postgres, hot key', `${url}/secrets?path=tfy-secret/bench/k1`, {}, child);
+    child.kill();
+    await sleep(300);
+
+    const urlNoCache = `http://127.0.0.1:${ports.pgNoCache}`;
+    const noCache = await startServer(
+      'gateway (postgres, no cache)',
+      ['node', gatewayBin],
+      pgEnv(ports.pgNoCache, { SGW_CACHE: 'off' }),
+      urlNoCache,
+    );
+    measure(
+      'p-nocache',
+      'same, read cache off (Postgres + AES every GET)',
+      `${urlNoCache}/secrets?path=tfy-secret/bench/k1`,
+      {},
+      noCache,
+    );
+    measure(
+      'p-random',
+      `same, ${secrets.toLocaleString('en')} secrets, random keys`,
+      urlNoCache,
+      { script: randomScript, header: false },
+      noCache,
+    );
+    measure(
+      'p-put',
+      'gateway PUT, Postgres (durable writes)',
+      urlNoCache,
+      { script: putScript, header: false },
+      noCache,
+    );
+    // WAL flushes per PUT, outside the measured rounds. A backend reports its counts when it goes
+    // idle, up to 10 s later (PGSTAT_IDLE_INTERVAL): read the counter after 11 s of quiet each side.
+    await sleep(11_000);
+    const before = walSyncs();
+    const [wrkBin, wrkArgs] = pin(1, ['wrk', '-t1', `-c${CONNECTIONS}`, '-d2s', '-s', putScript, urlNoCache]);
+    const text = execFileSync(wrkBin, wrkArgs, { encoding: 'utf8' });
+    await sleep(11_000);
+    const after = walSyncs();
+    const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+    if (requests > 0) result.walSyncsPerWrite = (after - before) / requests;
+    noCache.kill();
+    await sleep(300);
+  } finally {
+    helper.stdin.end();
+    await new Promise((r) => helper.once('exit', r));
+  }
+  return result;
 }
 
 main().catch((error) => {

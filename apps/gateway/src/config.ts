@@ -131,8 +131,12 @@ export const configSchema = z
     mounts: z.array(z.object({ prefix: z.string().min(1), integration: segment }).strict()).default([]),
     groups: z
       .object({
-        /** Where group metadata lives: `sqlite` (`<dataDir>/groups.db`), or `memory` (lost at exit). */
-        store: z.enum(['auto', 'sqlite', 'memory']).default('auto'),
+        /**
+         * Where group metadata lives: `sqlite` (`<dataDir>/groups.db`), `memory` (lost at exit), or
+         * `postgres` (SGW_POSTGRES_URL / DATABASE_URL; shared by replicas). `auto`: `memory` on the
+         * memory backend, `postgres` on postgres, else `sqlite`.
+         */
+        store: z.enum(['auto', 'sqlite', 'memory', 'postgres']).default('auto'),
       })
       .strict()
       .prefault({}),

@@ -102,15 +102,41 @@ export function planIntegrations(config: GatewayConfig, env: Env): PlannedIntegr
   });
 }
 
-/** Group metadata: `<dataDir>/groups.db`, or in memory for the memory backend (nothing else is kept). */
-function openMetadataStore(config: GatewayConfig, dataDir: string, defaultBackend: string): MetadataStore {
-  const kind =
-    config.groups.store === 'auto'
-      ? defaultBackend === 'memory'
-        ? 'memory'
-        : 'sqlite'
-      : config.groups.store;
-  if (kind === 'memory') return new MemoryMetadataStore();
+type MetadataPlan = { kind: 'memory' | 'sqlite' } | { kind: 'postgres'; url: string };
+
+/**
+ * Where group metadata lives: `<dataDir>/groups.db`, in memory for the memory backend (nothing else
+ * is kept), or in Postgres: `auto` picks the default integration's database when it is on postgres,
+ * so every replica sees the same groups. Checked before anything is made; throws ConfigError.
+ */
+async function planMetadataStore(
+  config: GatewayConfig,
+  defaultIntegration: PlannedIntegration,
+): Promise<MetadataPlan> {
+  const { store } = config.groups;
+  const backend = defaultIntegration.backend;
+  const kind = store !== 'auto' ? store : backend === 'memory' || backend === 'postgres' ? backend : 'sqlite';
+  if (kind !== 'postgres') return { kind };
+  // Loaded only when used, as backends.ts loads the adapters.
+  const { settingsFromEnv } = await import('@secret-gateway/adapter-postgres');
+  try {
+    // The default integration's environment: SGW_POSTGRES_URL, else DATABASE_URL.
+    return { kind, url: settingsFromEnv(defaultIntegration.env).url };
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  groups.store postgres: ${(error as Error).message}`);
+  }
+}
+
+async function openMetadataStore(
+  plan: MetadataPlan,
+  dataDir: string,
+  timeoutMs: number,
+): Promise<MetadataStore> {
+  if (plan.kind === 'memory') return new MemoryMetadataStore();
+  if (plan.kind === 'postgres') {
+    const { PostgresMetadataStore } = await import('@secret-gateway/adapter-postgres');
+    return new PostgresMetadataStore({ url: plan.url, timeoutMs });
+  }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   return new SqliteMetadataStore(join(dataDir, 'groups.db'));
 }
@@ -144,6 +170,10 @@ export async function startGateway(
     if (planned.length === 1) log.info({ backend: p.backend, store }, 'backend');
     else log.info({ integration: p.id, backend: p.backend, store, default: p.isDefault }, 'integration');
   }
+  const metadataPlan = await planMetadataStore(
+    config,
+    planned.find((p) => p.isDefault) as PlannedIntegration,
+  );
 
   const keyConfigs = [...config.auth.keys];
   if (keyConfigs.length === 0) {
@@ -189,7 +219,7 @@ export async function startGateway(
   const integrations = new Integrations(built, defaultId, config.mounts, config.root);
   const service = integrations.default.service;
   const adapter = service.adapter;
-  const metadata = openMetadataStore(config, dataDir, integrations.default.backend);
+  const metadata = await openMetadataStore(metadataPlan, dataDir, config.backendTimeoutMs);
   const groups = new GroupService({
     store: metadata,
     tenant: config.tenant,

@@ -11,12 +11,11 @@ import {
   type GatewaySettings,
   Keyring,
   raceAbort,
-  SecretGatewayError,
   type StoredSecret,
 } from '@secret-gateway/core';
 import type pg from 'pg';
 import { ChangeListener } from './changes.ts';
-import { connectionConfig, createPool } from './client.ts';
+import { connectionConfig, createPool, inTransaction, Startup } from './client.ts';
 import { keysFromEnv, settingsFromEnv } from './config.ts';
 import { mapPgError } from './errors.ts';
 import { CHANGES_CHANNEL, KEY_IDS_SQL, migrate } from './schema.ts';
@@ -29,6 +28,8 @@ export {
   settingsFromEnv,
 } from './config.ts';
 export { mapPgError } from './errors.ts';
+export { METADATA_SCHEMA_VERSION } from './metadata/schema.ts';
+export { PostgresMetadataStore, type PostgresMetadataStoreOptions } from './metadata/store.ts';
 export { CHANGES_CHANNEL, SCHEMA_VERSION } from './schema.ts';
 
 export interface PostgresAdapterOptions {
@@ -86,7 +87,7 @@ export class PostgresAdapter implements BackendAdapter {
     atomicVersionsAcrossReplicas: true,
     list: true,
   };
-  #ready: Promise<void>;
+  readonly #startup: Startup;
   readonly #pool: pg.Pool;
   readonly #keyring: Keyring;
   readonly #listener: ChangeListener | undefined;
@@ -113,33 +114,12 @@ export class PostgresAdapter implements BackendAdapter {
         staleAfterMs,
       });
     }
-    this.#ready = this.#start();
-    // Surfaced by the first call; never an unhandled rejection.
-    this.#ready.catch(() => undefined);
+    this.#startup = new Startup(() => this.#start());
   }
 
   /** Settles when the schema is migrated and the store's keys checked; every call waits for it. */
   get ready(): Promise<void> {
-    return this.#ready;
-  }
-
-  /**
-   * Waits for start-up. A database that was unreachable at start is tried again by the next call,
-   * so a gateway started before its database recovers without a restart; a schema or key problem
-   * is not retried.
-   */
-  async #whenReady(): Promise<void> {
-    const current = this.#ready;
-    try {
-      await current;
-    } catch (error) {
-      if (!(SecretGatewayError.isInstance(error) && error.code === 'backend_unavailable')) throw error;
-      if (this.#ready === current) {
-        this.#ready = this.#start();
-        this.#ready.catch(() => undefined);
-      }
-      await this.#ready;
-    }
+    return this.#startup.ready;
   }
 
   async #start(): Promise<void> {
@@ -272,7 +252,7 @@ export class PostgresAdapter implements BackendAdapter {
   ): Promise<pg.QueryResult<R>> {
     const run = async () => {
       this.#assertOpen();
-      if (!starting) await this.#whenReady();
+      if (!starting) await this.#startup.whenReady();
       return this.#pool.query<R>(query as pg.QueryConfig);
     };
     try {
@@ -293,36 +273,8 @@ export class PostgresAdapter implements BackendAdapter {
   ): Promise<T> {
     const run = async () => {
       this.#assertOpen();
-      await this.#whenReady();
-      const client = await this.#pool.connect();
-      let broken: Error | undefined;
-      // Checked out, the pool no longer listens: a connection lost between statements (the server
-      // shutting down) would be an unhandled 'error' event, a crash. The next statement fails instead.
-      const lost = (error: Error) => {
-        broken = error;
-      };
-      client.on('error', lost);
-      try {
-        await client.query('BEGIN');
-        try {
-          const result = await fn(client);
-          signal?.throwIfAborted();
-          await client.query('COMMIT');
-          return result;
-        } catch (error) {
-          await client.query('ROLLBACK').catch((e: Error) => {
-            broken = e;
-          });
-          throw error;
-        }
-      } catch (error) {
-        broken ??= error as Error;
-        throw error;
-      } finally {
-        // A connection that failed mid-transaction is discarded, not handed to the next call.
-        client.off('error', lost);
-        client.release(broken);
-      }
+      await this.#startup.whenReady();
+      return inTransaction(this.#pool, fn, () => signal?.throwIfAborted());
     };
     try {
       return await raceAbort(run(), signal);

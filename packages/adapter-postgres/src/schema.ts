@@ -36,25 +36,34 @@ const STEPS: Record<number, string> = {
 /** Any constant: the advisory lock every replica takes to migrate, so only one does at a time. */
 const MIGRATION_LOCK = 0x5367_7731;
 
-/**
- * Brings the schema to SCHEMA_VERSION in one transaction (DDL is transactional in Postgres) under an
- * advisory lock, so replicas starting together migrate once and the others wait, then see it done.
- */
+/** Brings the secrets' tables to SCHEMA_VERSION (see migrateSchema). */
 export async function migrate(client: PoolClient): Promise<void> {
+  await migrateSchema(client, 'sgw_schema', STEPS, SCHEMA_VERSION);
+}
+
+/**
+ * Brings one set of tables, whose version is kept in `versionTable`, to `target` in one
+ * transaction (DDL is transactional in Postgres) under an advisory lock, so replicas starting
+ * together migrate once and the others wait, then see it done. The secrets' tables and the
+ * secret-groups metadata each keep their own version, so either can be used without the other.
+ */
+export async function migrateSchema(
+  client: PoolClient,
+  versionTable: string,
+  steps: Record<number, string>,
+  target: number,
+): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS sgw_schema (version integer NOT NULL)');
-    const row = (await client.query<{ version: number }>('SELECT version FROM sgw_schema')).rows[0];
+    await client.query(`CREATE TABLE IF NOT EXISTS ${versionTable} (version integer NOT NULL)`);
+    const row = (await client.query<{ version: number }>(`SELECT version FROM ${versionTable}`)).rows[0];
     const current = row?.version ?? 0;
-    if (current > SCHEMA_VERSION)
-      throw new Error(
-        `database schema ${current} is newer than this gateway understands (${SCHEMA_VERSION})`,
-      );
-    for (let step = current + 1; step <= SCHEMA_VERSION; step++) await client.query(STEPS[step] as string);
-    if (row === undefined)
-      await client.query('INSERT INTO sgw_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
-    else await client.query('UPDATE sgw_schema SET version = $1', [SCHEMA_VERSION]);
+    if (current > target)
+      throw new Error(`database schema ${current} is newer than this gateway understands (${target})`);
+    for (let step = current + 1; step <= target; step++) await client.query(steps[step] as string);
+    if (row === undefined) await client.query(`INSERT INTO ${versionTable} (version) VALUES ($1)`, [target]);
+    else await client.query(`UPDATE ${versionTable} SET version = $1`, [target]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -55,7 +55,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** fsync on (as in production), for benchmarks of durable writes; tests leave it off (default false). */
+  durable?: boolean;
+}
+
+export async function startTestCluster(clusterOptions: TestClusterOptions = {}): Promise<TestCluster> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'sgw-pg-'));
   const data = join(dir, 'data');
@@ -77,10 +82,11 @@ export async function startTestCluster(): Promise<TestCluster> {
     const [file, argv] = command(tool, args);
     await execFileAsync(file, argv, { cwd: dir });
   };
-  // --no-sync and fsync=off: a test cluster survives restarts (clean or not), never a machine crash.
+  // --no-sync and fsync=off (unless `durable`): a test cluster survives restarts (clean or not), never a machine crash.
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const fsync = clusterOptions.durable ? 'on' : 'off';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${fsync} -c max_connections=200`;
   const ctlArgs = (args: string[]) => ['-D', data, '-l', join(dir, 'server.log'), '-w', ...args];
   const pgCtl = (...args: string[]) => runAsync('pg_ctl', ctlArgs(args));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
