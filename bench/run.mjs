@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [--duration S] [--rounds R] [--warm S] [--quick] [--secrets N] [--connections C] [--only b,c,e]
+// pnpm bench [--duration S] [--rounds R] [--warm S] [--quick] [--secrets N] [--connections C] [--only b,c,e,g]
 //
 // Load benchmark of the gateway against a bare node:http server measured in the same run. Each
 // scenario is measured in rounds that alternate with (a): R rounds of (a) then the scenario, S/R
@@ -20,6 +20,7 @@ import {
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { groupScenarios } from './groups.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -38,8 +39,9 @@ const ROUND_SECONDS = Math.max(1, Math.round(DURATION / ROUNDS));
 const WARM_SECONDS = Number(flag('warm', quick ? 1 : 3));
 const SECRETS = Number(flag('secrets', quick ? 100_000 : 1_000_000));
 const KEY = 'bench-key-0123456789abcdef';
-// Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator).
-const ONLY = flag('only', 'b,c,e').split(',');
+// Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator;
+// g: the secret-groups API, bench/groups.mjs).
+const ONLY = flag('only', 'b,c,e,g').split(',');
 const want = (group) => ONLY.includes(group);
 
 const has = (cmd) => {
@@ -202,6 +204,7 @@ async function main() {
     gwEm: 19105,
     gwNoCache: 19106,
     gwSingle: 19107,
+    gwGroups: 19108,
   };
   const baselines = [];
   /** fsync and fdatasync calls per request of a PUT scenario, counted with strace (not measured rounds). */
@@ -458,6 +461,19 @@ end`,
     emulator.kill();
   }
 
+  // (g) the secret-groups API over 10,000 groups (bench/groups.mjs).
+  const groupsRun = want('g')
+    ? await groupScenarios({
+        cacheDir: join(RESULTS, '.cache'),
+        port: ports.gwGroups,
+        gatewayBin,
+        startServer,
+        measure,
+        wrkScript,
+        sleep,
+      })
+    : undefined;
+
   // The (a) row: the median of every (a) round, with their range.
   const rssBare = peakRss(bare.pid);
   bare.kill();
@@ -484,6 +500,9 @@ end`,
     'c-store-hot',
     'e',
     'e-nocache',
+    'g-list',
+    'g-read',
+    'g-values',
   ];
   const rows = results.sort((x, y) => ORDER.indexOf(x.name) - ORDER.indexOf(y.name));
   const out = {
@@ -506,6 +525,7 @@ end`,
     groupCommitVsSingle: ratio('d') / ratio('d-single'),
     fsyncsPerWrite: fsyncs,
     storeRandomVsHot: ratio('c-store') / ratio('c-store-hot'),
+    groupsSeedSeconds: groupsRun?.seedSeconds,
     results: rows,
   };
   const file = join(RESULTS, `${started.replace(/[:.]/g, '-')}.json`);
