@@ -61,6 +61,8 @@ async function seed(base) {
  * Starts a gateway on the cached groups data dir (seeding it first when missing) and measures
  * (g-list), (g-read) and (g-values) with `measure` (rounds alternating with (a), as every scenario).
  */
+// A page of 100 groups takes milliseconds (100 groups' rows, keys and ~100 KB of JSON), so wrk's
+// 2 s timeout would be hit at 32 connections on a loaded machine: each g scenario allows 10 s.
 export async function groupScenarios({ cacheDir, port, gatewayBin, startServer, measure, wrkScript, sleep }) {
   const dir = join(cacheDir, `groups-${GROUPS}`);
   const keyFile = join(dir, 'key');
@@ -120,21 +122,21 @@ end`,
     'g-list',
     `groups: list of ${GROUPS.toLocaleString('en')}, ${PAGE} a page`,
     base,
-    { script: listScript, header: false },
+    { script: listScript, header: false, timeout: '10s' },
     child,
   );
   measure(
     'g-read',
     `groups: GET a group of ${BIG_GROUP_SECRETS} keys`,
     base,
-    { script: readScript, header: false },
+    { script: readScript, header: false, timeout: '10s' },
     child,
   );
   measure(
     'g-values',
     `groups: POST /secrets, ${BIG_GROUP_SECRETS} values`,
     base,
-    { script: valuesScript, header: false },
+    { script: valuesScript, header: false, timeout: '10s' },
     child,
   );
   child.kill();

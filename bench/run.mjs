@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // pnpm bench [--duration S] [--rounds R] [--warm S] [--quick] [--secrets N] [--connections C] [--only b,c,e,g]
+//            [--port-base P]
 //
 // Load benchmark of the gateway against a bare node:http server measured in the same run. Each
 // scenario is measured in rounds that alternate with (a): R rounds of (a) then the scenario, S/R
@@ -79,6 +80,12 @@ function sleep(ms) {
  * every line on the cores it is measuring.
  */
 async function startServer(label, command, env, url) {
+  // Something else answering there would be measured in place of this server.
+  const taken = await fetch(`${url}/healthz`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`${label}: ${url} is already in use (another bench run?); try --port-base`);
   const [bin, argv] = pin(0, command);
   const logFile = join(RESULTS, '.cache', `${label.replace(/[^a-z0-9]+/gi, '-')}.log`);
   const fd = openSync(logFile, 'w');
@@ -146,12 +153,15 @@ function wrkScript(name, text) {
  * Runs the load generator for `seconds`, after `warm` seconds of the same load that are not
  * measured; returns req/s, p50, p99 (ms) and the non-2xx count.
  */
-function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECONDS } = {}) {
+function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECONDS, timeout } = {}) {
   if (TOOL === 'wrk') {
+    // wrk counts a request slower than its 2 s default as a socket error; slow scenarios raise it.
+    const limit = timeout ? ['--timeout', timeout] : [];
     const argv = [
       '-t1',
       `-c${CONNECTIONS}`,
       `-d${seconds}s`,
+      ...limit,
       '--latency',
       ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
       ...(script ? ['-s', script] : []),
@@ -163,6 +173,7 @@ function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECO
         '-t1',
         `-c${CONNECTIONS}`,
         `-d${warm}s`,
+        ...limit,
         ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
         ...(script ? ['-s', script] : []),
         url,
@@ -196,15 +207,18 @@ async function main() {
   const loadAtStart = loadavg();
   const results = [];
   const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
+  // --port-base: a machine shared with other runs of this bench needs its own range (a bare server
+  // already on 19101 would be measured in place of ours).
+  const portBase = Number(flag('port-base', 19101));
   const ports = {
-    bare: 19101,
-    gw: 19102,
-    big: 19103,
-    em: 19104,
-    gwEm: 19105,
-    gwNoCache: 19106,
-    gwSingle: 19107,
-    gwGroups: 19108,
+    bare: portBase,
+    gw: portBase + 1,
+    big: portBase + 2,
+    em: portBase + 3,
+    gwEm: portBase + 4,
+    gwNoCache: portBase + 5,
+    gwSingle: portBase + 6,
+    gwGroups: portBase + 7,
   };
   const baselines = [];
   /** fsync and fdatasync calls per request of a PUT scenario, counted with strace (not measured rounds). */

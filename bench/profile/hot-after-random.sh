@@ -3,7 +3,8 @@
 # alternating, <rounds> times each. (b): a fresh gateway with one key; (c-hot): a gateway on the
 # seeded store of (c) (run `pnpm bench --only c` once to seed it) that first serves 13 s of random
 # keys, as in the bench. Each profile covers only the 10 s of hot-key load (bench/profile/cdp.mjs);
-# prints each profile's top self-time functions, req/s and the load average.
+# prints req/s, the gateway's CPU per request over those 10 s (user + system from /proc/<pid>/stat),
+# the load average and each profile's top self-time functions. PROFILE=0: no inspector, no profile.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..
@@ -28,7 +29,9 @@ run() { # variant round
   else
     env+=(SGW_MASTER_KEY="$(head -c32 /dev/urandom | base64)")
   fi
-  env "${env[@]}" taskset -c 0 node --inspect=127.0.0.1:$inspect "$root/apps/gateway/bin/sgw-gateway.mjs" >"$out/$variant-$n.log" 2>&1 &
+  local inspector=(--inspect=127.0.0.1:$inspect)
+  [ "${PROFILE:-1}" = 0 ] && inspector=()
+  env "${env[@]}" taskset -c 0 node "${inspector[@]}" "$root/apps/gateway/bin/sgw-gateway.mjs" >"$out/$variant-$n.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
   if [ "$variant" = c-hot ]; then
@@ -39,14 +42,23 @@ run() { # variant round
   fi
   local url="http://127.0.0.1:$port/secrets?path=$path"
   taskset -c 1 wrk -t1 -c32 -d3s -H "X-API-Key: $key" "$url" >/dev/null
-  node --experimental-websocket --no-warnings "$here/cdp.mjs" $inspect 10 "$out/$variant-$n.cpuprofile" &
-  local prof=$!
-  sleep 0.3
-  echo "== $variant round $n: $(taskset -c 1 wrk -t1 -c32 -d10s -H "X-API-Key: $key" "$url" | grep Requests/sec), load average $(cut -d' ' -f1-3 /proc/loadavg), peak RSS $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MB"}')"
-  wait $prof
+  local prof=
+  if [ "${PROFILE:-1}" != 0 ]; then
+    node --experimental-websocket --no-warnings "$here/cdp.mjs" $inspect 10 "$out/$variant-$n.cpuprofile" &
+    prof=$!
+    sleep 0.3
+  fi
+  local t0 t1 text requests
+  t0=$(awk '{print $14+$15}' /proc/$pid/stat)
+  text=$(taskset -c 1 wrk -t1 -c32 -d10s -H "X-API-Key: $key" "$url")
+  t1=$(awk '{print $14+$15}' /proc/$pid/stat)
+  requests=$(echo "$text" | grep -oP '\d+(?= requests in)')
+  echo "== $variant round $n: $(echo "$text" | grep -oP 'Requests/sec:\s+\K[\d.]+') req/s, $(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l | cut -c1-5) us CPU per request, load average $(cut -d' ' -f1-3 /proc/loadavg), peak RSS $(grep VmHWM /proc/$pid/status | awk '{print int($2/1024) " MB"}')"
+  [ -n "$prof" ] && wait $prof
   kill -TERM $pid; wait $pid || true
   rm -rf "$dir"
-  node "$here/top.mjs" "$out/$variant-$n.cpuprofile" "${TOP:-15}"
+  [ -n "$prof" ] && node "$here/top.mjs" "$out/$variant-$n.cpuprofile" "${TOP:-15}"
+  return 0
 }
 for n in $(seq 1 "$rounds"); do
   run b "$n"
