@@ -554,7 +554,7 @@ end`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(`(${r.name})`, 14)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
+      `${pad(`(${r.name})`, 14)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(r.ratio < 0.1 ? 3 : 2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
     );
   }
   console.log(

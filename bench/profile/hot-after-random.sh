@@ -49,11 +49,14 @@ run() { # variant round
     sleep 0.3
   fi
   local t0 t1 text requests
+  local m0 m1
   t0=$(awk '{print $14+$15}' /proc/$pid/stat)
+  m0=$(awk '{print $14+$15}' /proc/$pid/task/$pid/stat)
   text=$(taskset -c 1 wrk -t1 -c32 -d10s -H "X-API-Key: $key" "$url")
   t1=$(awk '{print $14+$15}' /proc/$pid/stat)
+  m1=$(awk '{print $14+$15}' /proc/$pid/task/$pid/stat)
   requests=$(echo "$text" | grep -oP '\d+(?= requests in)')
-  echo "== $variant round $n: $(echo "$text" | grep -oP 'Requests/sec:\s+\K[\d.]+') req/s, $(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l | cut -c1-5) us CPU per request, load average $(cut -d' ' -f1-3 /proc/loadavg), peak RSS $(grep VmHWM /proc/$pid/status | awk '{print int($2/1024) " MB"}')"
+  echo "== $variant round $n: $(echo "$text" | grep -oP 'Requests/sec:\s+\K[\d.]+') req/s, $(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l | cut -c1-5) us CPU per request ($(echo "($m1 - $m0) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l | cut -c1-5) us on the main thread; the rest is V8's GC helpers and libuv's pool, pinned to the same core), load average $(cut -d' ' -f1-3 /proc/loadavg), peak RSS $(grep VmHWM /proc/$pid/status | awk '{print int($2/1024) " MB"}')"
   [ -n "$prof" ] && wait $prof
   kill -TERM $pid; wait $pid || true
   rm -rf "$dir"
