@@ -4,7 +4,8 @@
 # seeded store of (c) (run `pnpm bench --only c` once to seed it) that first serves 13 s of random
 # keys, as in the bench. Each profile covers only the 10 s of hot-key load (bench/profile/cdp.mjs);
 # prints req/s, the gateway's CPU per request over those 10 s (user + system from /proc/<pid>/stat),
-# the load average and each profile's top self-time functions. PROFILE=0: no inspector, no profile.
+# the load average and each profile's top self-time functions. PROFILE=0: no inspector, no profile;
+# PERF=1: `perf stat` counters per request over the same window.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..
@@ -49,7 +50,13 @@ run() { # variant round
     sleep 0.3
   fi
   local t0 t1 text requests
-  local m0 m1
+  local m0 m1 perfpid=
+  # PERF=1: software and (where the VM exposes them) hardware counters of the gateway over the window.
+  if [ -n "${PERF:-}" ]; then
+    perf stat -e task-clock,page-faults,major-faults,context-switches,cpu-migrations,cache-misses,dTLB-load-misses \
+      -p $pid -o "$out/$variant-$n.perf" -- sleep 10 &
+    perfpid=$!
+  fi
   t0=$(awk '{print $14+$15}' /proc/$pid/stat)
   m0=$(awk '{print $14+$15}' /proc/$pid/task/$pid/stat)
   text=$(taskset -c 1 wrk -t1 -c32 -d10s -H "X-API-Key: $key" "$url")
@@ -58,6 +65,10 @@ run() { # variant round
   requests=$(echo "$text" | grep -oP '\d+(?= requests in)')
   echo "== $variant round $n: $(echo "$text" | grep -oP 'Requests/sec:\s+\K[\d.]+') req/s, $(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l | cut -c1-5) us CPU per request ($(echo "($m1 - $m0) * 1000000 / $(getconf CLK_TCK) / $requests" | bc -l | cut -c1-5) us on the main thread; the rest is V8's GC helpers and libuv's pool, pinned to the same core), load average $(cut -d' ' -f1-3 /proc/loadavg), peak RSS $(grep VmHWM /proc/$pid/status | awk '{print int($2/1024) " MB"}')"
   [ -n "$prof" ] && wait $prof
+  if [ -n "$perfpid" ]; then
+    wait $perfpid || true
+    grep -E '^\s+[0-9<]' "$out/$variant-$n.perf" | awk -v r="$requests" '$1 !~ /^</ && $2 != "seconds" {gsub(",","",$1); printf "  %s: %.3f per request\n", $2, $1 / r}'
+  fi
   kill -TERM $pid; wait $pid || true
   rm -rf "$dir"
   [ -n "$prof" ] && node "$here/top.mjs" "$out/$variant-$n.cpuprofile" "${TOP:-15}"
