@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// pnpm bench [--duration S] [--rounds R] [--warm S] [--quick] [--secrets N] [--connections C] [--only b,c,e]
+// pnpm bench [--duration S] [--rounds R] [--warm S] [--quick] [--secrets N] [--connections C] [--only b,c,e,g]
+//            [--port-base P]
 //
 // Load benchmark of the gateway against a bare node:http server measured in the same run. Each
 // scenario is measured in rounds that alternate with (a): R rounds of (a) then the scenario, S/R
@@ -20,6 +21,7 @@ import {
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { groupScenarios } from './groups.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -39,8 +41,9 @@ const WARM_SECONDS = Number(flag('warm', quick ? 1 : 3));
 const SECRETS = Number(flag('secrets', quick ? 100_000 : 1_000_000));
 const KEY = 'bench-key-0123456789abcdef';
 // Scenario groups to run (b: b and b-nocache and d; c: the large store; e: the Vault emulator;
-// p: Postgres, not run unless asked: `--only b,p` compares it with the embedded store in one run).
-const ONLY = flag('only', 'b,c,e').split(',');
+// g: the secret-groups API, bench/groups.mjs; p: Postgres, not run unless asked: `--only b,p`
+// compares it with the embedded store in one run).
+const ONLY = flag('only', 'b,c,e,g').split(',');
 const want = (group) => ONLY.includes(group);
 
 const has = (cmd) => {
@@ -78,6 +81,12 @@ function sleep(ms) {
  * every line on the cores it is measuring.
  */
 async function startServer(label, command, env, url) {
+  // Something else answering there would be measured in place of this server.
+  const taken = await fetch(`${url}/healthz`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`${label}: ${url} is already in use (another bench run?); try --port-base`);
   const [bin, argv] = pin(0, command);
   const logFile = join(RESULTS, '.cache', `${label.replace(/[^a-z0-9]+/gi, '-')}.log`);
   const fd = openSync(logFile, 'w');
@@ -145,12 +154,15 @@ function wrkScript(name, text) {
  * Runs the load generator for `seconds`, after `warm` seconds of the same load that are not
  * measured; returns req/s, p50, p99 (ms) and the non-2xx count.
  */
-function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECONDS } = {}) {
+function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECONDS, timeout } = {}) {
   if (TOOL === 'wrk') {
+    // wrk counts a request slower than its 2 s default as a socket error; slow scenarios raise it.
+    const limit = timeout ? ['--timeout', timeout] : [];
     const argv = [
       '-t1',
       `-c${CONNECTIONS}`,
       `-d${seconds}s`,
+      ...limit,
       '--latency',
       ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
       ...(script ? ['-s', script] : []),
@@ -162,6 +174,7 @@ function load(url, { script, header = true, seconds = DURATION, warm = WARM_SECO
         '-t1',
         `-c${CONNECTIONS}`,
         `-d${warm}s`,
+        ...limit,
         ...(header ? ['-H', `X-API-Key: ${KEY}`] : []),
         ...(script ? ['-s', script] : []),
         url,
@@ -195,16 +208,20 @@ async function main() {
   const loadAtStart = loadavg();
   const results = [];
   const gatewayBin = join(ROOT, 'apps', 'gateway', 'bin', 'sgw-gateway.mjs');
+  // --port-base: a machine shared with other runs of this bench needs its own range (a bare server
+  // already on 19101 would be measured in place of ours).
+  const portBase = Number(flag('port-base', 19101));
   const ports = {
-    bare: 19101,
-    gw: 19102,
-    big: 19103,
-    em: 19104,
-    gwEm: 19105,
-    gwNoCache: 19106,
-    gwSingle: 19107,
-    pg: 19108,
-    pgNoCache: 19109,
+    bare: portBase,
+    gw: portBase + 1,
+    big: portBase + 2,
+    em: portBase + 3,
+    gwEm: portBase + 4,
+    gwNoCache: portBase + 5,
+    gwSingle: portBase + 6,
+    gwGroups: portBase + 7,
+    pg: portBase + 8,
+    pgNoCache: portBase + 9,
   };
   const baselines = [];
   /** fsync and fdatasync calls per request of a PUT scenario, counted with strace (not measured rounds). */
@@ -466,6 +483,19 @@ end`,
     emulator.kill();
   }
 
+  // (g) the secret-groups API over 10,000 groups (bench/groups.mjs).
+  const groupsRun = want('g')
+    ? await groupScenarios({
+        cacheDir: join(RESULTS, '.cache'),
+        port: ports.gwGroups,
+        gatewayBin,
+        startServer,
+        measure,
+        wrkScript,
+        sleep,
+      })
+    : undefined;
+
   // The (a) row: the median of every (a) round, with their range.
   const rssBare = peakRss(bare.pid);
   bare.kill();
@@ -496,6 +526,9 @@ end`,
     'p-put',
     'e',
     'e-nocache',
+    'g-list',
+    'g-read',
+    'g-values',
   ];
   const rows = results.sort((x, y) => ORDER.indexOf(x.name) - ORDER.indexOf(y.name));
   const out = {
@@ -519,6 +552,7 @@ end`,
     fsyncsPerWrite: fsyncs,
     storeRandomVsHot: ratio('c-store') / ratio('c-store-hot'),
     postgres,
+    groupsSeedSeconds: groupsRun?.seedSeconds,
     results: rows,
   };
   const file = join(RESULTS, `${started.replace(/[:.]/g, '-')}.json`);
@@ -533,7 +567,7 @@ end`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(`(${r.name})`, 14)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
+      `${pad(`(${r.name})`, 14)}${pad(r.label, 46).slice(0, 46)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(`${r.ratio.toFixed(r.ratio < 0.1 ? 3 : 2)}x`, 8)}${pad(Math.round(r.rssBytes / 1048576), 8)}${r.errors > 0 ? `${r.errors} <-- ERRORS` : 0}`,
     );
   }
   console.log(

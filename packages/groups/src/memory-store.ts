@@ -98,6 +98,13 @@ export class MemoryMetadataStore implements MetadataStore {
     return true;
   }
 
+  async keysOfGroups(groupIds: string[]): Promise<Map<string, SecretKeyRecord[]>> {
+    const byGroup = new Map<string, SecretKeyRecord[]>(groupIds.map((id) => [id, []]));
+    for (const s of this.#secrets.values()) byGroup.get(s.groupId)?.push({ ...s });
+    for (const list of byGroup.values()) list.sort((a, b) => cmp(a.key, b.key));
+    return byGroup;
+  }
+
   async listSecrets(
     groupId: string,
     page: { limit: number; offset: number },

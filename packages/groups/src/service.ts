@@ -219,7 +219,15 @@ export class GroupService {
       limit: query.limit,
       offset: query.offset,
     });
-    const items = await Promise.all(page.items.map((group) => this.#view(caller, group)));
+    // The page's keys in one store call where the store can (not one query per group).
+    const keys = await this.#store.keysOfGroups?.(page.items.map((group) => group.id));
+    const items = await Promise.all(
+      page.items.map(async (group) => ({
+        group,
+        role: roleOf(caller, group) as RoleId,
+        secrets: keys?.get(group.id) ?? (await this.#allKeys(group.id)),
+      })),
+    );
     return { items, total: page.total };
   }
 

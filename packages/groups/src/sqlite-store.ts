@@ -148,6 +148,18 @@ export class SqliteMetadataStore implements MetadataStore {
     );
   }
 
+  async keysOfGroups(groupIds: string[]): Promise<Map<string, SecretKeyRecord[]>> {
+    const byGroup = new Map<string, SecretKeyRecord[]>(groupIds.map((id) => [id, []]));
+    if (groupIds.length === 0) return byGroup;
+    // One statement for the whole page (it was a transaction per group: 100 groups, ~9 ms).
+    const rows = this.#guard(
+      'list secrets',
+      () => this.#stmt.keysOfGroups.all(JSON.stringify(groupIds)) as SecretKeyRecord[],
+    );
+    for (const row of rows) byGroup.get(row.groupId)?.push(row);
+    return byGroup;
+  }
+
   async getSecret(id: string): Promise<SecretKeyRecord | null> {
     return this.#guard(
       'get secret',
@@ -417,6 +429,10 @@ function prepareStatements(db: Db) {
       `SELECT ${SECRET_COLUMNS} FROM secret_keys WHERE group_id = ? ORDER BY key, id LIMIT ? OFFSET ?`,
     ),
     countSecrets: p('SELECT count(*) FROM secret_keys WHERE group_id = ?').pluck(),
+    keysOfGroups: p(
+      `SELECT ${SECRET_COLUMNS} FROM secret_keys WHERE group_id IN (SELECT value FROM json_each(?))
+       ORDER BY group_id, key, id`,
+    ),
     integrations: p('SELECT tenant, name, integration_id AS integrationId FROM groups ORDER BY tenant, name'),
   };
 }

@@ -114,6 +114,12 @@ export interface MetadataStore {
 
   /** A group's keys, sorted by key. */
   listSecrets(groupId: string, page: { limit: number; offset: number }): Promise<Page<SecretKeyRecord>>;
+  /**
+   * Every key of each of these groups, each list sorted by key as listSecrets sorts it; a group with
+   * no keys (or no such group) maps to []. Optional: a page of groups then costs one query, not one
+   * per group (GroupService.list falls back to listSecrets per group without it).
+   */
+  keysOfGroups?(groupIds: string[]): Promise<Map<string, SecretKeyRecord[]>>;
   getSecret(id: string): Promise<SecretKeyRecord | null>;
   /** Every group of every tenant with its integration, for routing `/secrets` paths. */
   groupIntegrations(): Promise<Array<{ tenant: string; name: string; integrationId: string }>>;

@@ -62,6 +62,38 @@ export function secrets({
       expect((changed?.updatedAt ?? '') >= before).toBe(true);
     });
 
+    test('keysOfGroups (when implemented) gives each group exactly what listSecrets gives it', async () => {
+      const keysOfGroups = store().keysOfGroups?.bind(store());
+      if (!keysOfGroups) return; // optional: GroupService pages through listSecrets without it
+      const tenant = freshTenant();
+      const a = await store().createGroup(
+        newGroup(tenant, {
+          name: 'a',
+          secrets: [
+            { key: 'Z', version: 1 },
+            { key: 'B', version: 2 },
+            { key: 'M', version: 3 },
+          ],
+        }),
+      );
+      const b = await store().createGroup(
+        newGroup(tenant, { name: 'b', secrets: [{ key: 'ONLY', version: 1 }] }),
+      );
+      const empty = await store().createGroup(newGroup(tenant, { name: 'empty' }));
+      const other = await store().createGroup(
+        newGroup(tenant, { name: 'other', secrets: [{ key: 'X', version: 1 }] }),
+      );
+      const found = await keysOfGroups([a.id, empty.id, b.id, 'sg_missing']);
+      expect([...found.keys()].sort()).toEqual([a.id, b.id, empty.id, 'sg_missing'].sort());
+      expect(found.get(a.id)).toEqual((await store().listSecrets(a.id, all)).items);
+      expect(found.get(a.id)?.map((s) => s.key)).toEqual(['B', 'M', 'Z']);
+      expect(found.get(b.id)).toEqual((await store().listSecrets(b.id, all)).items);
+      expect(found.get(empty.id)).toEqual([]);
+      expect(found.get('sg_missing')).toEqual([]);
+      expect(found.has(other.id)).toBe(false);
+      expect(await keysOfGroups([])).toEqual(new Map());
+    });
+
     test('a key added by an update is created by the updater', async () => {
       const group = await store().createGroup(
         newGroup(freshTenant(), { createdBy: 'user:alice@example.com' }),
