@@ -98,4 +98,33 @@ describe('secret groups on two gateway replicas sharing one Postgres database', 
     // Checked before the data directory, a generated key or groups.db is made.
     expect(() => readdirSync(dataDir)).toThrow(/ENOENT/);
   });
+
+  it('a gateway started while the database is down listens, answers 503, and serves once it is back', async () => {
+    const url = await cluster.createDatabase('late');
+    await cluster.stop();
+    let gw: GatewayProcess | undefined;
+    try {
+      gw = await startGateway({
+        env: {
+          SGW_BACKEND: 'postgres',
+          SGW_POSTGRES_URL: url,
+          SGW_MASTER_KEY: randomBytes(32).toString('base64'),
+          SGW_ADMIN_TOKEN: ADMIN_TOKEN,
+        },
+      });
+      expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+      expect((await api(gw, 'GET', '/secret-groups')).status).toBe(503);
+    } finally {
+      await cluster.start();
+    }
+    const up = gw as GatewayProcess;
+    gateways.push(up);
+    await expect.poll(async () => (await fetch(`${up.url}/readyz`)).status, { timeout: 20_000 }).toBe(200);
+    const created = await api(up, 'POST', '/secret-groups', {
+      name: 'late-app',
+      integrationId: 'default',
+      secrets: [{ key: 'K', value: 'late-value' }],
+    });
+    expect(created.status).toBe(200);
+  });
 });

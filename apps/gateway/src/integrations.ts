@@ -88,6 +88,9 @@ export class Integrations implements IntegrationDirectory {
    * created through another replica routes here after at most that long.
    */
   async watch(store: MetadataStore): Promise<void> {
+    // One integration routes everything to it: no index to load (and a start does not wait for
+    // the metadata store, which may be a database that is down for now).
+    if (this.single) return;
     const load = async () => {
       const next = new Map<string, string>();
       for (const g of await store.groupIntegrations()) {
@@ -96,7 +99,6 @@ export class Integrations implements IntegrationDirectory {
       this.#groups = next;
     };
     await load();
-    if (this.single) return;
     this.#refresh = setInterval(() => load().catch(() => {}), REFRESH_MS);
     this.#refresh.unref();
   }
