@@ -199,6 +199,32 @@ describe('a backend failure halfway through a group update', () => {
   });
 });
 
+describe('a value whose delete fails', () => {
+  it('stays queued in the metadata store and is deleted after a restart', async () => {
+    const created = await api('POST', '/secret-groups', {
+      name: 'leftover',
+      integrationId: 'vault',
+      secrets: [
+        { key: 'A', value: value('a') },
+        { key: 'B', value: value('b') },
+      ],
+    });
+    expect(created.status).toBe(200);
+    // Every delete of B's metadata fails while the fault is set.
+    emu.faults.set({ status: 500, match: 'DELETE /v1/secret/metadata/tfy-secret/acme/leftover/B' });
+    const update = await api('PUT', `/secret-groups/${created.body.data.id}`, { secrets: [{ key: 'A' }] });
+    expect(update.status).toBe(200);
+    expect(update.body.data.associatedSecrets.map((s: { name: string }) => s.name)).toEqual(['A']);
+    // The delete failed: B's value is still in Vault, though B left the group.
+    expect(inVault('tfy-secret/acme/leftover/B')).toBeDefined();
+    expect(await gw.stop()).toBe(0);
+    emu.faults.clear();
+    gw = await startGateway({ ...gatewayEnv, apiKey: gw.apiKey });
+    await expect.poll(() => inVault('tfy-secret/acme/leftover/B'), { timeout: 20_000 }).toBeUndefined();
+    expect(inVault('tfy-secret/acme/leftover/A')).toBeDefined();
+  });
+});
+
 describe('restart', () => {
   it('groups, their keys and their routing survive a restart on the same data directory', async () => {
     const before = await api('GET', '/secret-groups?limit=1000');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretGatewayError } from '@secret-gateway/core';
 import type * as Vitest from 'vitest';
+import { deletions } from './conformance/deletions.ts';
 import { groups } from './conformance/groups.ts';
 import { lifecycle } from './conformance/lifecycle.ts';
 import { listing } from './conformance/listing.ts';
@@ -62,6 +63,7 @@ export function runMetadataStoreConformance(runner: Runner, options: MetadataSto
     listing(context);
     updates(context);
     secrets(context);
+    deletions(context);
     lifecycle(context);
   });
 }

@@ -7,6 +7,7 @@ import type {
   MetadataStore,
   NewGroup,
   Page,
+  PendingDeletion,
   SecretKeyRecord,
 } from './store.ts';
 
@@ -21,6 +22,8 @@ export class MemoryMetadataStore implements MetadataStore {
   readonly name = 'memory';
   readonly #groups = new Map<string, GroupRecord>();
   readonly #secrets = new Map<string, SecretKeyRecord>();
+  /** path below the root -> integration id, in insertion order (oldest first). */
+  readonly #pending = new Map<string, string>();
 
   async createGroup(input: NewGroup): Promise<GroupRecord> {
     if (this.#byName(input.tenant, input.name)) {
@@ -40,7 +43,10 @@ export class MemoryMetadataStore implements MetadataStore {
       revision: 1,
     };
     this.#groups.set(group.id, group);
-    for (const s of input.secrets) this.#addKey(group.id, s.key, s.version, input.createdBy, now);
+    for (const s of input.secrets) {
+      this.#addKey(group.id, s.key, s.version, input.createdBy, now);
+      this.#pending.delete(`${group.tenant}/${group.name}/${s.key}`);
+    }
     return structuredClone(group);
   }
 
@@ -80,9 +86,13 @@ export class MemoryMetadataStore implements MetadataStore {
     }
     for (const key of changes.remove ?? []) {
       const found = this.#keyOf(id, key);
-      if (found) this.#secrets.delete(found.id);
+      if (found) {
+        this.#secrets.delete(found.id);
+        this.#pending.set(`${group.tenant}/${group.name}/${key}`, group.integrationId);
+      }
     }
     for (const s of changes.upsert ?? []) {
+      this.#pending.delete(`${group.tenant}/${group.name}/${s.key}`);
       const found = this.#keyOf(id, s.key);
       if (found) Object.assign(found, { version: s.version, updatedAt: now, updatedBy: changes.by });
       else this.#addKey(id, s.key, s.version, changes.by, now);
@@ -93,9 +103,23 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async deleteGroup(id: string): Promise<boolean> {
-    if (!this.#groups.delete(id)) return false;
-    for (const [secretId, s] of this.#secrets) if (s.groupId === id) this.#secrets.delete(secretId);
+    const group = this.#groups.get(id);
+    if (!group) return false;
+    this.#groups.delete(id);
+    for (const [secretId, s] of this.#secrets) {
+      if (s.groupId !== id) continue;
+      this.#secrets.delete(secretId);
+      this.#pending.set(`${group.tenant}/${group.name}/${s.key}`, group.integrationId);
+    }
     return true;
+  }
+
+  async pendingDeletions(limit: number): Promise<PendingDeletion[]> {
+    return [...this.#pending].slice(0, limit).map(([path, integrationId]) => ({ path, integrationId }));
+  }
+
+  async deletionsDone(paths: string[]): Promise<void> {
+    for (const path of paths) this.#pending.delete(path);
   }
 
   async keysOfGroups(groupIds: string[]): Promise<Map<string, SecretKeyRecord[]>> {

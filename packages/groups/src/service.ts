@@ -78,8 +78,9 @@ const PARALLEL_READS = 16;
  *    this request wrote, so every key's latest is what it was);
  * 2. the metadata store switches in one transaction (keys added, changed, removed), guarded by
  *    the group's revision so a concurrent change from another replica is refused, not merged;
- * 3. only then are removed keys' values deleted. A failure there leaves the group in its new state
- *    and the leftover value queued for deletion, retried until it goes.
+ * 3. only then are removed keys' values deleted. The metadata store queued them in the switch's
+ *    own transaction (`pendingDeletions`), so a failed delete, a crash or a restart leaves them
+ *    queued, and they are retried (at start and every `retryIntervalMs`) until they go.
  */
 export class GroupService {
   readonly tenant: string;
@@ -88,9 +89,8 @@ export class GroupService {
   readonly #integrations: IntegrationDirectory;
   readonly #warn: (fields: Record<string, unknown>, message: string) => void;
   readonly #locks = new KeyedMutex();
-  /** Values of removed keys whose delete failed: path -> integration id. */
-  readonly #leftovers = new Map<string, string>();
   readonly #retry: NodeJS.Timeout;
+  #draining: Promise<void> | undefined;
 
   constructor(options: GroupServiceOptions) {
     this.#store = options.store;
@@ -98,8 +98,10 @@ export class GroupService {
     this.#root = options.root;
     this.#integrations = options.integrations;
     this.#warn = options.warn ?? (() => {});
-    this.#retry = setInterval(() => void this.retryLeftovers(), options.retryIntervalMs ?? 30_000);
+    this.#retry = setInterval(() => void this.retryPendingDeletions(), options.retryIntervalMs ?? 30_000);
     this.#retry.unref();
+    // What an earlier run left queued (a crash between a change and its deletes) goes first.
+    void this.retryPendingDeletions();
   }
 
   get store(): MetadataStore {
@@ -278,10 +280,7 @@ export class GroupService {
         await this.#undo(service, written);
         throw error;
       }
-      await this.#deleteValues(
-        current.integrationId,
-        removed.map((key) => this.pathOf(current, key)),
-      );
+      await this.#deleteValues(current, removed);
       return this.#view(caller, updated);
     });
   }
@@ -296,8 +295,8 @@ export class GroupService {
       if (!(await this.#store.deleteGroup(current.id))) throw new ResourceNotFoundError('secret group', id);
       this.#integrations.groupChanged?.(current.tenant, current.name, undefined);
       await this.#deleteValues(
-        current.integrationId,
-        keys.map((s) => this.pathOf(current, s.key)),
+        current,
+        keys.map((s) => s.key),
       );
       return current;
     });
@@ -348,7 +347,7 @@ export class GroupService {
     return this.#locks.run(`group:${found.group.id}`, async () => {
       const { secret, group } = await this.#secretFor(caller, id, 'edit_secrets');
       await this.#store.updateGroup(group.id, group.revision, { remove: [secret.key], by: caller.subject });
-      await this.#deleteValues(group.integrationId, [this.pathOf(group, secret.key)]);
+      await this.#deleteValues(group, [secret.key]);
       return { secret, group, value: null };
     });
   }
@@ -363,22 +362,49 @@ export class GroupService {
     );
   }
 
-  /** A delete of every version through `/secrets`: the key leaves its group. */
+  /** A delete of every version through `/secrets`: the key leaves its group (its value is gone already). */
   async noteDelete(path: string, by: string): Promise<void> {
     await this.#note(path, by, (existing, key) => (existing ? { remove: [key], by } : undefined));
+    const below = path.slice(this.#root.length + 1);
+    await this.#store.deletionsDone([below]).catch(() => {});
   }
 
-  /** Tries again to delete values of removed keys whose delete failed. */
-  async retryLeftovers(): Promise<void> {
-    for (const [path, integrationId] of [...this.#leftovers]) {
-      this.#leftovers.delete(path);
-      await this.#deleteValues(integrationId, [path]);
+  /**
+   * Deletes values the metadata store still has queued (a delete that failed, or a crash between
+   * the switch and the delete). A key that is in its group again is left alone.
+   */
+  retryPendingDeletions(): Promise<void> {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    let pending: Awaited<ReturnType<MetadataStore['pendingDeletions']>>;
+    try {
+      pending = await this.#store.pendingDeletions(100);
+    } catch {
+      return;
     }
-  }
-
-  /** Values queued for deletion after a failure (for tests and /readyz detail). */
-  get leftovers(): number {
-    return this.#leftovers.size;
+    for (const { path, integrationId } of pending) {
+      const [tenant, name, key] = path.split('/') as [string, string, string];
+      try {
+        const group = await this.#store.getGroupByName(tenant, name);
+        const live = group && (await this.#allKeys(group.id)).some((s) => s.key === key);
+        if (!live) {
+          const service = this.#integrations.service(integrationId);
+          if (!service) continue;
+          await deleteIfThere(service, `${this.#root}/${path}`);
+        }
+        await this.#store.deletionsDone([path]);
+      } catch (error) {
+        this.#warn(
+          { path: `${this.#root}/${path}`, error: (error as Error).name },
+          'value of a removed secret not deleted yet; will retry',
+        );
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -507,21 +533,36 @@ export class GroupService {
     });
   }
 
-  async #deleteValues(integrationId: string, paths: string[]): Promise<void> {
-    const service = this.#integrations.service(integrationId);
-    if (!service) return;
-    await mapLimited(paths, async (path) => {
+  /**
+   * Deletes the values of keys that just left `group` (queued by the metadata store in the same
+   * change) and forgets them in the queue; a failure leaves them queued for the retry.
+   */
+  async #deleteValues(group: GroupRecord, keys: string[]): Promise<void> {
+    const service = this.#integrations.service(group.integrationId);
+    if (!service || keys.length === 0) return;
+    const done: string[] = [];
+    await mapLimited(keys, async (key) => {
+      const path = this.pathOf(group, key);
       try {
-        await service.delete(path);
+        await deleteIfThere(service, path);
+        done.push(path.slice(this.#root.length + 1));
       } catch (error) {
-        if (SecretGatewayError.isInstance(error) && error.code === 'not_found') return;
-        this.#leftovers.set(path, integrationId);
         this.#warn(
           { path, error: (error as Error).name },
           'value of a removed secret not deleted yet; will retry',
         );
       }
     });
+    await this.#store.deletionsDone(done).catch(() => {});
+  }
+}
+
+/** Deletes every version at `path`; nothing there is fine. */
+async function deleteIfThere(service: SecretService, path: string): Promise<void> {
+  try {
+    await service.delete(path);
+  } catch (error) {
+    if (!(SecretGatewayError.isInstance(error) && error.code === 'not_found')) throw error;
   }
 }
 

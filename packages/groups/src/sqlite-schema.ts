@@ -10,7 +10,7 @@ import type { Database as Db } from 'better-sqlite3';
  * value column, and there must never be one). Deleting a group cascades to both.
  * Timestamps are ISO 8601 UTC strings with milliseconds, stored as returned.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const STEPS: Record<number, string> = {
   1: `
@@ -46,6 +46,14 @@ const STEPS: Record<number, string> = {
       updated_by TEXT NOT NULL,
       UNIQUE (group_id, key)
     ) WITHOUT ROWID;`,
+  // Values whose keys left their group and are not yet deleted from the backend (see pendingDeletions).
+  2: `
+    CREATE TABLE pending_deletions (
+      path           TEXT PRIMARY KEY,
+      integration_id TEXT NOT NULL,
+      queued_at      TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX pending_deletions_age ON pending_deletions (queued_at, path);`,
 };
 
 /** Brings `db` to SCHEMA_VERSION; a no-op when it is there already (another process may have migrated it). */

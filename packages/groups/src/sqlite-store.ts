@@ -20,6 +20,7 @@ import type {
   MetadataStore,
   NewGroup,
   Page,
+  PendingDeletion,
   RoleId,
   SecretKeyRecord,
 } from './store.ts';
@@ -80,6 +81,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #create: (group: NewGroup) => GroupRecord;
   readonly #update: (id: string, expectedRevision: number, changes: GroupChanges) => GroupRecord;
+  readonly #delete: (id: string) => boolean;
   readonly #list = new Map<string, { page: Statement; count: Statement }>();
   #closed = false;
 
@@ -91,6 +93,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#update = immediate(this.#db, (id: string, expected: number, changes: GroupChanges) =>
       this.#updateTx(id, expected, changes),
     );
+    this.#delete = immediate(this.#db, (id: string) => this.#deleteTx(id));
   }
 
   async createGroup(group: NewGroup): Promise<GroupRecord> {
@@ -131,8 +134,18 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteGroup(id: string): Promise<boolean> {
-    // Collaborators and keys go with it (ON DELETE CASCADE).
-    return this.#guard('delete group', () => this.#stmt.deleteGroup.run(id).changes > 0);
+    return this.#guard('delete group', () => this.#delete(id));
+  }
+
+  async pendingDeletions(limit: number): Promise<PendingDeletion[]> {
+    checkPage({ limit, offset: 0 });
+    return this.#guard('pending deletions', () => this.#stmt.pending.all(limit) as PendingDeletion[]);
+  }
+
+  async deletionsDone(paths: string[]): Promise<void> {
+    this.#guard('deletions done', () => {
+      for (const path of paths) this.#stmt.unqueue.run(path);
+    });
   }
 
   async listSecrets(
@@ -240,8 +253,19 @@ export class SqliteMetadataStore implements MetadataStore {
       throw error;
     }
     this.#insertCollaborators(id, group.collaborators);
-    for (const { key, version } of group.secrets) this.#upsertSecret(id, key, version, group.createdBy, at);
+    for (const { key, version } of group.secrets) {
+      this.#upsertSecret(id, key, version, group.createdBy, at);
+      this.#stmt.unqueue.run(`${group.tenant}/${group.name}/${key}`);
+    }
     return this.#group(this.#stmt.groupById.get(id) as GroupRow) as GroupRecord;
+  }
+
+  /** The group's keys are queued for deletion from the backend; collaborators and keys cascade. */
+  #deleteTx(id: string): boolean {
+    const row = this.#stmt.groupById.get(id) as GroupRow | undefined;
+    if (!row) return false;
+    this.#stmt.queueGroup.run(`${row.tenant}/${row.name}/`, row.integrationId, now(), id);
+    return this.#stmt.deleteGroup.run(id).changes > 0;
   }
 
   #updateTx(id: string, expectedRevision: number, changes: GroupChanges): GroupRecord {
@@ -261,9 +285,17 @@ export class SqliteMetadataStore implements MetadataStore {
     if (changes.manifest !== undefined) {
       this.#stmt.setManifest.run(changes.manifest === null ? null : JSON.stringify(changes.manifest), id);
     }
+    const row = this.#stmt.groupById.get(id) as GroupRow;
+    const prefix = `${row.tenant}/${row.name}/`;
     // Removals first, so a key both removed and upserted in one change is replaced (a new id).
-    for (const key of changes.remove ?? []) this.#stmt.deleteSecret.run(id, key);
-    for (const { key, version } of changes.upsert ?? []) this.#upsertSecret(id, key, version, changes.by, at);
+    for (const key of changes.remove ?? []) {
+      this.#stmt.queueKey.run(prefix, row.integrationId, at, id, key);
+      this.#stmt.deleteSecret.run(id, key);
+    }
+    for (const { key, version } of changes.upsert ?? []) {
+      this.#upsertSecret(id, key, version, changes.by, at);
+      this.#stmt.unqueue.run(prefix + key);
+    }
     return this.#group(this.#stmt.groupById.get(id) as GroupRow) as GroupRecord;
   }
 
@@ -434,5 +466,20 @@ function prepareStatements(db: Db) {
        ORDER BY group_id, key, id`,
     ),
     integrations: p('SELECT tenant, name, integration_id AS integrationId FROM groups ORDER BY tenant, name'),
+    // Args: path prefix `<tenant>/<group>/`, integration id, time, group id (, key).
+    queueKey: p(
+      `INSERT INTO pending_deletions (path, integration_id, queued_at)
+       SELECT ? || key, ?, ? FROM secret_keys WHERE group_id = ? AND key = ?
+       ON CONFLICT (path) DO UPDATE SET integration_id = excluded.integration_id`,
+    ),
+    queueGroup: p(
+      `INSERT INTO pending_deletions (path, integration_id, queued_at)
+       SELECT ? || key, ?, ? FROM secret_keys WHERE group_id = ?
+       ON CONFLICT (path) DO UPDATE SET integration_id = excluded.integration_id`,
+    ),
+    unqueue: p('DELETE FROM pending_deletions WHERE path = ?'),
+    pending: p(
+      `SELECT path, integration_id AS integrationId FROM pending_deletions ORDER BY queued_at, path LIMIT ?`,
+    ),
   };
 }

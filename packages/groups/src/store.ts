@@ -94,6 +94,15 @@ export interface ListGroupsQuery {
   offset: number;
 }
 
+/**
+ * A value to delete from an integration: its key left its group (`remove`, or the group was deleted)
+ * and the backend delete has not succeeded yet. `path` is below the root: `<tenant>/<group>/<key>`.
+ */
+export interface PendingDeletion {
+  path: string;
+  integrationId: string;
+}
+
 export interface MetadataStore {
   /** Short name for logs: `sqlite`, `postgres`. */
   readonly name: string;
@@ -123,6 +132,16 @@ export interface MetadataStore {
   getSecret(id: string): Promise<SecretKeyRecord | null>;
   /** Every group of every tenant with its integration, for routing `/secrets` paths. */
   groupIntegrations(): Promise<Array<{ tenant: string; name: string; integrationId: string }>>;
+
+  /**
+   * Values still to delete, oldest first. `updateGroup`'s `remove` and `deleteGroup` add them in
+   * their own transaction, so a value is never forgotten between leaving its group and being deleted
+   * (a failed delete, a crash, a restart); an upsert or a `createGroup` of the same key removes its
+   * entry (the key is live again).
+   */
+  pendingDeletions(limit: number): Promise<PendingDeletion[]>;
+  /** Forgets entries whose values are deleted. Unknown paths are ignored. */
+  deletionsDone(paths: string[]): Promise<void>;
 
   /** Resolves when the store is usable; throws BackendUnavailableError otherwise (for /readyz). */
   check(): Promise<void>;

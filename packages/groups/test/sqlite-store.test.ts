@@ -147,7 +147,7 @@ describe('SqliteMetadataStore on a file', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['collaborators', 'groups', 'secret_keys']);
+    expect(tables).toEqual(['collaborators', 'groups', 'pending_deletions', 'secret_keys']);
     expect(await track(new SqliteMetadataStore(file)).getGroup(group.id)).toEqual(group);
   });
 

@@ -37,6 +37,17 @@ export const SQL = {
     ON CONFLICT (group_id, key) DO UPDATE SET
       version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
   deleteSecrets: 'DELETE FROM sgw_group_keys WHERE group_id = $1 AND key = ANY($2::text[])',
+  // Pending deletions: the path below the root of each key leaving group $1 (all of them, or $3's).
+  queueKeys: `INSERT INTO sgw_group_pending_deletions (path, integration_id, queued_at)
+    SELECT g.tenant || '/' || g.name || '/' || k.key, g.integration_id, $2
+    FROM sgw_group_keys k JOIN sgw_groups g ON g.id = k.group_id
+    WHERE k.group_id = $1 AND ($3::text[] IS NULL OR k.key = ANY($3::text[]))
+    ON CONFLICT (path) DO UPDATE SET integration_id = excluded.integration_id`,
+  unqueueKeys: `DELETE FROM sgw_group_pending_deletions WHERE path IN
+    (SELECT g.tenant || '/' || g.name || '/' || k FROM sgw_groups g CROSS JOIN unnest($2::text[]) AS k WHERE g.id = $1)`,
+  unqueuePaths: 'DELETE FROM sgw_group_pending_deletions WHERE path = ANY($1::text[])',
+  pending: `SELECT path, integration_id AS "integrationId" FROM sgw_group_pending_deletions
+    ORDER BY queued_at, path LIMIT $1`,
   secretById: `${SECRET_SELECT} WHERE k.id = $1`,
   // The total and the page in one statement (one snapshot); an empty page is one row with nulls.
   listSecrets: `SELECT t.total, p.* FROM (SELECT count(*)::integer AS total FROM sgw_group_keys WHERE group_id = $1) t

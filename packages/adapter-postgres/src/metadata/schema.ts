@@ -9,7 +9,7 @@ import { migrateSchema } from '../schema.ts';
  * so listings sort by bytes, as on SQLite, whatever the database's locale. The manifest is `json`,
  * not `jsonb`: it is given back as it was applied, key order included.
  */
-export const METADATA_SCHEMA_VERSION = 1;
+export const METADATA_SCHEMA_VERSION = 2;
 
 const STEPS: Record<number, string> = {
   1: `
@@ -44,6 +44,14 @@ const STEPS: Record<number, string> = {
       updated_by text NOT NULL,
       UNIQUE (group_id, key)
     );`,
+  // Values whose keys left their group and are not yet deleted from the backend (pendingDeletions).
+  2: `
+    CREATE TABLE sgw_group_pending_deletions (
+      path           text COLLATE "C" PRIMARY KEY,
+      integration_id text NOT NULL,
+      queued_at      timestamptz NOT NULL
+    );
+    CREATE INDEX sgw_group_pending_deletions_age ON sgw_group_pending_deletions (queued_at, path);`,
 };
 
 /** Idempotent; safe when several replicas start at once (the adapter's advisory lock). */

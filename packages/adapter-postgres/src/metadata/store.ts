@@ -14,6 +14,7 @@ import type {
   MetadataStore,
   NewGroup,
   Page,
+  PendingDeletion,
   SecretKeyRecord,
 } from '@secret-gateway/groups';
 import type pg from 'pg';
@@ -95,6 +96,8 @@ export class PostgresMetadataStore implements MetadataStore {
       }
       await insertCollaborators(client, id, group.collaborators);
       await upsertSecrets(client, id, group.secrets, group.createdBy, at);
+      if (group.secrets.length > 0)
+        await client.query(SQL.unqueueKeys, [id, group.secrets.map((s) => s.key)]);
       return this.#groupIn(client, id);
     });
   }
@@ -137,16 +140,32 @@ export class PostgresMetadataStore implements MetadataStore {
         await client.query(SQL.setManifest, [id, manifest]);
       }
       // Removals first, so a key both removed and upserted in one change is replaced (a new id).
-      if (changes.remove?.length) await client.query(SQL.deleteSecrets, [id, changes.remove]);
+      if (changes.remove?.length) {
+        await client.query(SQL.queueKeys, [id, at, changes.remove]);
+        await client.query(SQL.deleteSecrets, [id, changes.remove]);
+      }
       await upsertSecrets(client, id, changes.upsert ?? [], changes.by, at);
+      if (changes.upsert?.length) await client.query(SQL.unqueueKeys, [id, changes.upsert.map((s) => s.key)]);
       return this.#groupIn(client, id);
     });
   }
 
   async deleteGroup(id: string): Promise<boolean> {
-    // Collaborators and keys go with it (ON DELETE CASCADE).
-    const result = await this.#run('delete group', SQL.deleteGroup, [id]);
-    return (result.rowCount ?? 0) > 0;
+    return this.#transaction('delete group', async (client) => {
+      // Its keys' values are queued for deletion; collaborators and keys go with it (ON DELETE CASCADE).
+      await client.query(SQL.queueKeys, [id, now(), null]);
+      const result = await client.query(SQL.deleteGroup, [id]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  async pendingDeletions(limit: number): Promise<PendingDeletion[]> {
+    checkPage({ limit, offset: 0 });
+    return this.#query<PendingDeletion & pg.QueryResultRow>('pending deletions', SQL.pending, [limit]);
+  }
+
+  async deletionsDone(paths: string[]): Promise<void> {
+    if (paths.length > 0) await this.#run('deletions done', SQL.unqueuePaths, [paths]);
   }
 
   async listSecrets(
