@@ -49,6 +49,7 @@ export const SQL = {
   pending: `SELECT path, integration_id AS "integrationId" FROM sgw_group_pending_deletions
     ORDER BY queued_at, path LIMIT $1`,
   secretById: `${SECRET_SELECT} WHERE k.id = $1`,
+  keysOfGroups: `${SECRET_SELECT} WHERE k.group_id = ANY($1::text[]) ORDER BY k.group_id, k.key, k.id`,
   // The total and the page in one statement (one snapshot); an empty page is one row with nulls.
   listSecrets: `SELECT t.total, p.* FROM (SELECT count(*)::integer AS total FROM sgw_group_keys WHERE group_id = $1) t
     LEFT JOIN LATERAL (${SECRET_SELECT} WHERE k.group_id = $1 ORDER BY k.key, k.id LIMIT $2 OFFSET $3) p ON true

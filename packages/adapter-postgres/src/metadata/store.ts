@@ -168,6 +168,16 @@ export class PostgresMetadataStore implements MetadataStore {
     if (paths.length > 0) await this.#run('deletions done', SQL.unqueuePaths, [paths]);
   }
 
+  /** Every key of a page of groups in one statement (GroupService.list: not one query per group). */
+  async keysOfGroups(groupIds: string[]): Promise<Map<string, SecretKeyRecord[]>> {
+    const found = new Map<string, SecretKeyRecord[]>(groupIds.map((id) => [id, []]));
+    if (groupIds.length === 0) return found;
+    for (const row of await this.#query<SecretRow>('keys of groups', SQL.keysOfGroups, [groupIds])) {
+      found.get(row.group_id)?.push(toSecret(row));
+    }
+    return found;
+  }
+
   async listSecrets(
     groupId: string,
     page: { limit: number; offset: number },
