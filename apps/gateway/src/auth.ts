@@ -23,7 +23,7 @@ interface StoredKey extends Principal {
 }
 
 /** `Authorization: Bearer <key>`: the scheme is case-insensitive (RFC 9110 §11.1). */
-const BEARER = /^bearer +/i;
+export const BEARER = /^bearer +/i;
 const BASIC = /^basic +/i;
 
 /**

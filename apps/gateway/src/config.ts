@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BOOLEAN_SPELLINGS, parseBoolean, parseSecretPath } from '@secret-gateway/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { sha256Hex } from './auth.ts';
 import { compileTrust } from './client-address.ts';
 
 /**
@@ -61,7 +61,7 @@ const SEGMENT = /^[A-Za-z0-9_.-]{1,63}$/;
 const segment = z.string().regex(SEGMENT, 'must be 1-63 characters of A-Z a-z 0-9 _ . -');
 /** Who can sign in to the secret-groups API: people and service accounts (teams are groups of them). */
 export const SUBJECT = /^(user|serviceaccount):[A-Za-z0-9_.@+-]{1,254}$/;
-const COLLABORATOR = /^(user|serviceaccount|team):[A-Za-z0-9_.@+-]{1,254}$/;
+export const COLLABORATOR = /^(user|serviceaccount|team):[A-Za-z0-9_.@+-]{1,254}$/;
 
 const subjectSchema = z
   .object({
@@ -80,9 +80,7 @@ const subjectSchema = z
 const teamSchema = z
   .object({
     name: segment,
-    members: z
-      .array(z.string().regex(COLLABORATOR, 'must be user:<email> or serviceaccount:<name>'))
-      .default([]),
+    members: z.array(z.string().regex(SUBJECT, 'must be user:<email> or serviceaccount:<name>')).default([]),
   })
   .strict();
 
@@ -413,7 +411,7 @@ export function loadConfig(env: Env, fileContent: unknown = {}): GatewayConfig {
     if (problem) problems.push(`SGW_ADMIN_TOKEN: ${problem}`);
     else if (!SUBJECT.test(subject))
       problems.push('SGW_ADMIN_SUBJECT: must be user:<email> or serviceaccount:<name>');
-    else config.subjects.push({ subject, tokenSha256: sha256(env.SGW_ADMIN_TOKEN), tenantAdmin: true });
+    else config.subjects.push({ subject, tokenSha256: sha256Hex(env.SGW_ADMIN_TOKEN), tenantAdmin: true });
   }
   const subjects = new Set<string>();
   for (const s of config.subjects) {
@@ -454,8 +452,6 @@ export function keyProblem(key: string): string | undefined {
 }
 
 const BEARER_PREFIX = /^bearer\s/i;
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Integration ids unique, at most one default, mounts under the root and naming a known integration. */
 function integrationProblems(config: z.output<typeof configSchema>): string[] {

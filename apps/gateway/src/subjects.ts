@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '@secret-gateway/groups';
-import { type Principal, sameText, sha256Hex } from './auth.ts';
+import { BEARER, type Principal, sameText, sha256Hex } from './auth.ts';
 import type { GatewayConfig } from './config.ts';
 
 /** A principal of the secret-groups API: a subject, never allowed anything on `/secrets`. */
@@ -9,7 +9,6 @@ export interface SubjectPrincipal extends Principal {
 }
 
 const NOTHING: ReadonlySet<never> = new Set();
-const BEARER = /^bearer +/i;
 
 /**
  * The subjects of the secret-groups API (seed 001): each presents `Authorization: Bearer <token>`,

@@ -1,5 +1,6 @@
 import { ROLES } from '@secret-gateway/groups';
 import { z } from 'zod';
+import { COLLABORATOR } from '../config.ts';
 
 /**
  * The secret-groups API's shapes. Requests are validated with zod (422 with the first problem);
@@ -10,12 +11,7 @@ import { z } from 'zod';
 const collaborator = z
   .object({
     role_id: z.enum(ROLES),
-    subject: z
-      .string()
-      .regex(
-        /^(user|serviceaccount|team):[A-Za-z0-9_.@+-]{1,254}$/,
-        'must be user:<email>, team:<name> or serviceaccount:<name>',
-      ),
+    subject: z.string().regex(COLLABORATOR, 'must be user:<email>, team:<name> or serviceaccount:<name>'),
   })
   .strict();
 

@@ -21,6 +21,7 @@ import {
   manifestBody,
   updateGroupBody,
 } from './groups-schemas.ts';
+import { searchOf } from './secrets.ts';
 
 /**
  * TrueFoundry's secret-groups API (seeds 000, 001, 003, 004) as a route table: groups of key/value
@@ -330,9 +331,4 @@ function versionsBody(view: SecretView, versions: VersionView[]) {
 
 function page(total: number, query: { limit: number; offset: number }) {
   return { total, offset: query.offset, limit: query.limit };
-}
-
-function searchOf(url: string | undefined): string {
-  const q = url?.indexOf('?') ?? -1;
-  return q < 0 ? '' : (url as string).slice(q + 1);
 }

@@ -212,7 +212,7 @@ function sameField(field: 'path' | 'version', fromBody: unknown, fromQuery: unkn
 }
 
 /** The query string of a request URL ('' when there is none). */
-function searchOf(url: string | undefined): string {
+export function searchOf(url: string | undefined): string {
   const q = url?.indexOf('?') ?? -1;
   return q < 0 ? '' : (url as string).slice(q + 1);
 }
