@@ -5,6 +5,7 @@ export {
   runMetadataStoreConformance,
 } from './conformance.ts';
 export * from './memory-store.ts';
+export { checkPage, newId } from './records.ts';
 export * from './roles.ts';
 export * from './service.ts';
 export { SCHEMA_VERSION } from './sqlite-schema.ts';

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { AlreadyExistsError, ResourceNotFoundError, VersionConflictError } from '@secret-gateway/core';
+import { checkPage, newId } from './records.ts';
 import type {
   GroupChanges,
   GroupRecord,
@@ -10,9 +10,6 @@ import type {
   PendingDeletion,
   SecretKeyRecord,
 } from './store.ts';
-
-/** Opaque, URL-safe ids with 128 bits of randomness. */
-export const newId = (prefix: string): string => `${prefix}_${randomBytes(16).toString('base64url')}`;
 
 /**
  * The metadata store in this process only: for the `memory` backend and for tests. Records are
@@ -31,7 +28,7 @@ export class MemoryMetadataStore implements MetadataStore {
     }
     const now = new Date().toISOString();
     const group: GroupRecord = {
-      id: newId('sg'),
+      id: newId('sg_'),
       tenant: input.tenant,
       name: input.name,
       integrationId: input.integrationId,
@@ -61,6 +58,7 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async listGroups(query: ListGroupsQuery): Promise<Page<GroupRecord>> {
+    checkPage(query);
     const visible = query.visibleTo && new Set(query.visibleTo);
     const all = [...this.#groups.values()]
       .filter((g) => g.tenant === query.tenant)
@@ -115,6 +113,7 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async pendingDeletions(limit: number): Promise<PendingDeletion[]> {
+    checkPage({ limit, offset: 0 });
     return [...this.#pending].slice(0, limit).map(([path, integrationId]) => ({ path, integrationId }));
   }
 
@@ -133,6 +132,7 @@ export class MemoryMetadataStore implements MetadataStore {
     groupId: string,
     page: { limit: number; offset: number },
   ): Promise<Page<SecretKeyRecord>> {
+    checkPage(page);
     const all = [...this.#secrets.values()]
       .filter((s) => s.groupId === groupId)
       .sort((a, b) => cmp(a.key, b.key));
@@ -171,7 +171,7 @@ export class MemoryMetadataStore implements MetadataStore {
 
   #addKey(groupId: string, key: string, version: number, by: string, now: string): void {
     const record: SecretKeyRecord = {
-      id: newId('sec'),
+      id: newId('sec_'),
       groupId,
       key,
       version,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -11,6 +10,7 @@ import {
   VersionConflictError,
 } from '@secret-gateway/core';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { checkPage, newId } from './records.ts';
 import { migrate } from './sqlite-schema.ts';
 import type {
   Collaborator,
@@ -66,7 +66,6 @@ function listFilter(byName: boolean, byVisibility: boolean): string {
 }
 
 /** Opaque, URL-safe, 128 random bits: never guessed, never reused. */
-const newId = (prefix: 'sg_' | 'sec_') => prefix + randomBytes(16).toString('base64url');
 const now = () => new Date().toISOString();
 
 /**
@@ -354,15 +353,6 @@ export class SqliteMetadataStore implements MetadataStore {
         );
       }
       throw error;
-    }
-  }
-}
-
-/** LIMIT -1 is "no limit" to SQLite and a fraction an SQL error: both are the caller's mistake. */
-function checkPage(page: { limit: number; offset: number }): void {
-  for (const [name, value] of Object.entries({ limit: page.limit, offset: page.offset })) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new InvalidRequestError(`${name} must be a non-negative integer, got ${String(value)}`);
     }
   }
 }

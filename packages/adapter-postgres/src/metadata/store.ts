@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   AlreadyExistsError,
   BackendUnavailableError,
@@ -17,6 +16,7 @@ import type {
   PendingDeletion,
   SecretKeyRecord,
 } from '@secret-gateway/groups';
+import { checkPage, newId } from '@secret-gateway/groups';
 import type pg from 'pg';
 import { createPool, inTransaction, Startup } from '../client.ts';
 import { mapPgError } from '../errors.ts';
@@ -33,7 +33,6 @@ export interface PostgresMetadataStoreOptions {
 }
 
 /** Opaque, URL-safe, 128 random bits: never guessed, never reused (as the SQLite store's). */
-const newId = (prefix: 'sg_' | 'sec_') => prefix + randomBytes(16).toString('base64url');
 const now = () => new Date().toISOString();
 
 /**
@@ -285,13 +284,4 @@ async function upsertSecrets(
     keys,
     keys.map((k) => byKey.get(k)),
   ]);
-}
-
-/** A negative or fractional limit or offset is the caller's mistake, not a database error. */
-function checkPage(page: { limit: number; offset: number }): void {
-  for (const [name, value] of Object.entries({ limit: page.limit, offset: page.offset })) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new InvalidRequestError(`${name} must be a non-negative integer, got ${String(value)}`);
-    }
-  }
 }
