@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, createReadStream, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -9,6 +8,7 @@ import {
   BackendUnavailableError,
   type CallOptions,
   type GatewaySettings,
+  pooledRandomBytes,
   type StoredSecret,
 } from '@secret-gateway/core';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
@@ -18,6 +18,7 @@ import { associatedData, Keyring, type Sealed } from './crypto.ts';
 import { GroupCommit, type GroupCommitStats } from './group-commit.ts';
 import { loadMasterKeys, missingKeysMessage } from './keys.ts';
 import { migrate } from './schema.ts';
+import { syncError, WalSync } from './wal-sync.ts';
 
 export { describeSettings, type SqliteSettings, settingsFromEnv } from './config.ts';
 export { associatedData, Keyring, keyIdOf } from './crypto.ts';
@@ -52,10 +53,16 @@ export interface SqliteAdapterOptions {
   changeCheckMs?: number;
   /**
    * Group commit (default true): writes and deletes that arrive together share one transaction and
-   * one fsync, each acknowledged after that commit (see GroupCommit). False: one transaction per
-   * change, run before its promise returns (then every call is synchronous, as before).
+   * one fsync, run off the event loop, each acknowledged after that fsync (see GroupCommit). False:
+   * one `synchronous = FULL` transaction per change, run before its promise returns (then every call
+   * is synchronous, as before).
    */
   groupCommit?: boolean;
+  /**
+   * Wraps group commit's fsync of the WAL (tests: to hold it, count it or make it fail). Gets the
+   * real one; must make the commit durable before resolving, as the real one does.
+   */
+  wrapSync?: (sync: () => Promise<void>) => () => Promise<void>;
   /** Where the keys came from (`SGW_MASTER_KEY`, a master.key path), named when the store needs others. */
   keySource?: string;
 }
@@ -81,9 +88,7 @@ export class SqliteAdapter implements BackendAdapter {
   readonly #stmt: Record<
     | 'latest'
     | 'byVersion'
-    | 'secret'
-    | 'insertSecret'
-    | 'bumpSecret'
+    | 'allocate'
     | 'insertVersion'
     | 'deleteVersion'
     | 'deleteSecret'
@@ -95,6 +100,7 @@ export class SqliteAdapter implements BackendAdapter {
   readonly #deleteAll: (path: string) => boolean;
   /** Undefined when group commit is off. */
   readonly #group: GroupCommit | undefined;
+  readonly #wal: WalSync | undefined;
   #closed = false;
 
   constructor(options: SqliteAdapterOptions) {
@@ -105,9 +111,10 @@ export class SqliteAdapter implements BackendAdapter {
     closeSync(openSync(options.file, 'a', 0o600));
     chmodSync(options.file, 0o600);
     this.db = new Database(options.file);
-    // WAL + FULL: a commit is on disk before the write is acknowledged; readers never block writers.
+    // WAL: readers never block writers. A change is on disk before it is acknowledged: FULL syncs
+    // in each COMMIT; with group commit, NORMAL leaves that to WalSync, off the event loop.
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma(options.groupCommit === false ? 'synchronous = FULL' : 'synchronous = NORMAL');
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.pragma(`cache_size = -${(options.cacheMiB ?? 64) * 1024}`);
     this.db.pragma(`mmap_size = ${(options.mmapMiB ?? 0) * 1024 * 1024}`);
@@ -138,14 +145,19 @@ export class SqliteAdapter implements BackendAdapter {
       synchronousReads: true,
       synchronous: options.groupCommit === false,
       externalChangesWindowMs: changeCheckMs,
+      // Group commit holds acknowledgements back from the moment the commit became visible.
+      holdsBackAcknowledgements: options.groupCommit !== false,
     };
-    this.#group =
-      options.groupCommit === false
-        ? undefined
-        : new GroupCommit(this.db, (error) => sqliteError(error), {
-            // Just over the acknowledgement hold-back (see GroupCommit's constructor).
-            gapMs: changeCheckMs > 0 ? changeCheckMs + 1 : 0,
-          });
+    if (options.groupCommit !== false) {
+      const wal = new WalSync(options.file);
+      this.#wal = wal;
+      this.#group = new GroupCommit(this.db, (error) => sqliteError(error), {
+        syncError,
+        sync: options.wrapSync ? options.wrapSync(() => wal.sync()) : () => wal.sync(),
+        syncNow: () => wal.syncNow(),
+        holdMs: changeCheckMs,
+      });
+    }
     this.prefetched = options.prefetch === false ? Promise.resolve(0) : prefetch(options.file);
 
     const columns = 'v.version, v.key_id AS keyId, v.iv, v.tag, v.ciphertext, s.generation';
@@ -157,9 +169,12 @@ export class SqliteAdapter implements BackendAdapter {
       byVersion: prepare(
         `SELECT ${columns} FROM secrets s JOIN versions v ON v.path = s.path WHERE s.path = ? AND v.version = ?`,
       ),
-      secret: prepare('SELECT generation, max_version AS maxVersion FROM secrets WHERE path = ?'),
-      insertSecret: prepare('INSERT INTO secrets (path, generation, max_version) VALUES (?, ?, 1)'),
-      bumpSecret: prepare('UPDATE secrets SET max_version = ? WHERE path = ?'),
+      // The next version of a path (1 for a new one, with a fresh generation), in one statement.
+      allocate: prepare(
+        `INSERT INTO secrets (path, generation, max_version) VALUES (?, ?, 1)
+         ON CONFLICT (path) DO UPDATE SET max_version = max_version + 1
+         RETURNING generation, max_version AS version`,
+      ),
       insertVersion: prepare(
         'INSERT INTO versions (path, version, key_id, iv, tag, ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -172,17 +187,10 @@ export class SqliteAdapter implements BackendAdapter {
     };
 
     this.#write = this.db.transaction((path: string, value: string): number => {
-      const existing = this.#stmt.secret.get(path) as { generation: Buffer; maxVersion: number } | undefined;
-      let version = 1;
-      let generation: Buffer;
-      if (existing) {
-        version = existing.maxVersion + 1;
-        generation = existing.generation;
-        this.#stmt.bumpSecret.run(version, path);
-      } else {
-        generation = randomBytes(16);
-        this.#stmt.insertSecret.run(path, generation);
-      }
+      const { generation, version } = this.#stmt.allocate.get(path, pooledRandomBytes(16)) as {
+        generation: Buffer;
+        version: number;
+      };
       const sealed = this.#keyring.seal(value, associatedData(path, version, generation));
       this.#stmt.insertVersion.run(
         path,
@@ -203,10 +211,13 @@ export class SqliteAdapter implements BackendAdapter {
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
-    return this.#change(() => this.#write(path, value), options);
+    return this.#change(path, () => this.#write(path, value), options);
   }
 
   async read(path: string, version: number | undefined): Promise<StoredSecret | null> {
+    // A change to this path is committed but its fsync runs: answer once it is durable.
+    const syncing = this.#group?.durable(path);
+    if (syncing !== undefined) await syncing;
     const row = this.#guard(
       () =>
         (version === undefined ? this.#stmt.latest.get(path) : this.#stmt.byVersion.get(path, version)) as
@@ -221,11 +232,11 @@ export class SqliteAdapter implements BackendAdapter {
   }
 
   async deleteSecret(path: string, options?: CallOptions): Promise<boolean> {
-    return this.#change(() => this.#deleteAll(path), options);
+    return this.#change(path, () => this.#deleteAll(path), options);
   }
 
   async deleteVersion(path: string, version: number, options?: CallOptions): Promise<boolean> {
-    return this.#change(() => this.#stmt.deleteVersion.run(path, version).changes > 0, options);
+    return this.#change(path, () => this.#stmt.deleteVersion.run(path, version).changes > 0, options);
   }
 
   /** Commits and changes so far (group commit on; zeros when off): the fsyncs per change. */
@@ -234,13 +245,15 @@ export class SqliteAdapter implements BackendAdapter {
   }
 
   /** A write or delete: joins the next group commit, or (group commit off) commits now on its own. */
-  #change<T>(run: () => T, options: CallOptions | undefined): Promise<T> | T {
+  #change<T>(path: string, run: () => T, options: CallOptions | undefined): Promise<T> | T {
     if (this.#group === undefined) return this.#guard(run);
     if (this.#closed) throw new BackendUnavailableError('unreachable', 'the SQLite store is closed');
-    return this.#group.enqueue(run, options?.signal) as Promise<T>;
+    return this.#group.enqueue(path, run, options) as Promise<T>;
   }
 
   async list(prefix: string): Promise<string[]> {
+    const syncing = this.#group?.durable();
+    if (syncing !== undefined) await syncing;
     return this.#guard(() =>
       (this.#stmt.list.all(prefix.length, prefix) as Array<{ path: string }>).map((r) => r.path),
     );
@@ -273,8 +286,9 @@ export class SqliteAdapter implements BackendAdapter {
     if (this.#closed) return;
     this.#closed = true;
     // Changes still queued are committed (and acknowledged) before the file closes, not dropped.
-    this.#group?.flush();
+    await this.#group?.flush();
     this.db.close();
+    this.#wal?.close();
   }
 
   /** SQLite errors (busy past the timeout, disk full, I/O) are the store being unavailable. */

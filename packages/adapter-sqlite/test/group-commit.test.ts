@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SecretGatewayError } from '@secret-gateway/core';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../src/group-commit.ts';
 import { Keyring } from '../src/index.ts';
+import { WalSync } from '../src/wal-sync.ts';
 import { newAdapter, tempDir } from './helpers.ts';
 
 /** Settles every promise; never rejects (so no expectation hides in a catch). */
@@ -75,22 +76,30 @@ describe('group commit', () => {
   });
 
   it('each change runs under its own savepoint: what a failed one did before it threw is undone', async () => {
-    const db = new Database(join(tempDir(), 'plain.db'));
+    const file = join(tempDir(), 'plain.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
     db.exec('CREATE TABLE t (n INTEGER)');
-    const group = new GroupCommit(db, (error) => error);
+    const wal = new WalSync(file);
+    const group = new GroupCommit(db, (error) => error, {
+      sync: () => wal.sync(),
+      syncNow: () => wal.syncNow(),
+      syncError: (error) => error,
+    });
     const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
     const outcomes = await settle([
-      group.enqueue(() => insert.run(1).changes),
-      group.enqueue(() => {
+      group.enqueue('t', () => insert.run(1).changes),
+      group.enqueue('t', () => {
         insert.run(2);
         throw new Error('second statement failed');
       }),
-      group.enqueue(() => insert.run(3).changes),
+      group.enqueue('t', () => insert.run(3).changes),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(db.prepare('SELECT n FROM t ORDER BY n').pluck().all()).toEqual([1, 3]);
     expect(group.stats).toEqual({ commits: 1, changes: 3 });
     db.close();
+    wal.close();
   });
 
   it('when the batch cannot commit (another process holds the lock), every change in it fails', async () => {
@@ -136,6 +145,20 @@ describe('group commit', () => {
     expect(dropped).toEqual({ status: 'rejected', reason: new Error('deadline') });
     expect(committed).toEqual({ status: 'fulfilled', value: 1 });
     expect(await a.read('tfy-secret/g/late', undefined)).toBeNull();
+
+    // SecretService's calls carry the deadline as a time too: read without making an AbortController.
+    const signal = new AbortController().signal;
+    const options = {
+      deadline: performance.now() - 1,
+      get signal() {
+        throw new Error('the signal was read');
+      },
+    };
+    const [timedOut] = await settle([a.write('tfy-secret/g/past', 'x', options)]);
+    expect(timedOut?.status).toBe('rejected');
+    expect((timedOut as PromiseRejectedResult).reason).toMatchObject({ code: 'backend_unavailable' });
+    expect(await a.read('tfy-secret/g/past', undefined)).toBeNull();
+    expect(await a.write('tfy-secret/g/past', 'y', { deadline: performance.now() + 60_000, signal })).toBe(1);
     await a.close();
   });
 
@@ -150,6 +173,95 @@ describe('group commit', () => {
     await a.close();
   });
 
+  it('runs with synchronous = NORMAL and one WAL fsync per commit, off the event loop', async () => {
+    const syncs: number[] = [];
+    const a = newAdapter(undefined, undefined, {
+      wrapSync: (sync) => () => {
+        syncs.push(Date.now());
+        return sync();
+      },
+    });
+    // 1 = NORMAL: COMMIT writes the WAL without syncing it; the fsync is the group commit's own.
+    expect(a.db.pragma('synchronous', { simple: true })).toBe(1);
+    await Promise.all([a.write('tfy-secret/g/a', '1'), a.write('tfy-secret/g/b', '1')]);
+    await Promise.all([a.write('tfy-secret/g/a', '2'), a.deleteSecret('tfy-secret/g/b')]);
+    expect(a.groupCommitStats.commits).toBe(2);
+    expect(syncs).toHaveLength(2);
+    await a.close();
+    // Off: FULL (2), every COMMIT syncs by itself.
+    const single = newAdapter(undefined, undefined, { groupCommit: false });
+    expect(single.db.pragma('synchronous', { simple: true })).toBe(2);
+    await single.close();
+  });
+
+  it('acknowledges a change only after its fsync; meanwhile reads of that path wait, others do not', async () => {
+    const dir = tempDir();
+    let release: () => void = () => undefined;
+    let syncing = 0;
+    const a = newAdapter(dir, undefined, {
+      wrapSync: (sync) => () => {
+        syncing++;
+        return new Promise<void>((resolve) => {
+          release = () => void sync().then(resolve);
+        });
+      },
+    });
+    const first = a.write('tfy-secret/g/other', 'o1');
+    await vi.waitFor(() => expect(syncing).toBe(1));
+    release();
+    await first;
+    let acknowledged = false;
+    const write = a.write('tfy-secret/g/held', 'secret-v1').then((version) => {
+      acknowledged = true;
+      return version;
+    });
+    await vi.waitFor(() => expect(syncing).toBe(2));
+    // Committed (another connection sees it) but not yet synced: no acknowledgement, and this
+    // process does not serve it either.
+    const other = new Database(join(dir, 'secrets.db'), { readonly: true });
+    expect(
+      other.prepare("SELECT count(*) FROM versions WHERE path = 'tfy-secret/g/held'").pluck().get(),
+    ).toBe(1);
+    other.close();
+    let read = false;
+    const reading = a.read('tfy-secret/g/held', undefined).then((found) => {
+      read = true;
+      return found;
+    });
+    expect(await a.read('tfy-secret/g/other', undefined)).toEqual({ version: 1, value: 'o1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect({ acknowledged, read }).toEqual({ acknowledged: false, read: false });
+    release();
+    expect(await write).toBe(1);
+    expect(await reading).toEqual({ version: 1, value: 'secret-v1' });
+    await a.close();
+  });
+
+  it('an fsync that fails fails every change of its batch; the next batch is synced again', async () => {
+    let failNext = true;
+    const a = newAdapter(undefined, undefined, {
+      wrapSync: (sync) => () => {
+        if (!failNext) return sync();
+        failNext = false;
+        return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      },
+    });
+    const outcomes = await settle<unknown>([
+      a.write('tfy-secret/g/x', 'never-acknowledged'),
+      a.deleteSecret('tfy-secret/g/y'),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason;
+      expect(SecretGatewayError.isInstance(reason) && reason.code).toBe('backend_unavailable');
+      expect(String(reason.message)).not.toContain('never-acknowledged');
+    }
+    // The store may hold the change (it was committed, its durability is unknown); the next write
+    // gets the next version and is acknowledged after its own fsync.
+    expect(await a.write('tfy-secret/g/x', 'v2')).toBe(2);
+    await a.close();
+  });
+
   it('with group commit off, every change commits on its own before its promise returns', async () => {
     const a = newAdapter(undefined, undefined, { groupCommit: false });
     expect(a.capabilities.synchronous).toBe(true);
@@ -158,5 +270,32 @@ describe('group commit', () => {
     ]);
     expect(a.groupCommitStats).toEqual({ commits: 0, changes: 0 });
     await a.close();
+  });
+
+  describe('with another process on the file', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('acknowledges no sooner than the change window after the commit became visible', async () => {
+      let synced = 0;
+      const a = newAdapter(undefined, undefined, {
+        changeCheckMs: 50,
+        wrapSync: (sync) => () => sync().then(() => void synced++),
+      });
+      expect(a.capabilities.holdsBackAcknowledgements).toBe(true);
+      vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+      let done = false;
+      const write = a.write('tfy-secret/g/held', 'v').then(() => {
+        done = true;
+      });
+      // Real time passes (vi.waitFor would move the fake clock): setImmediate is not faked.
+      while (synced === 0) await new Promise((resolve) => setImmediate(resolve));
+      await vi.advanceTimersByTimeAsync(49);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await write;
+      expect(done).toBe(true);
+      vi.useRealTimers();
+      await a.close();
+    });
   });
 });

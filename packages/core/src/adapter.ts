@@ -47,11 +47,23 @@ export interface AdapterCapabilities {
    * check that began after the commit. 0 or unset: every call checks, nothing is held back.
    */
   readonly externalChangesWindowMs?: number;
+  /**
+   * The adapter's writes and deletes resolve no sooner than `externalChangesWindowMs` after their
+   * change became visible to other processes (it knows that moment better than SecretService, which
+   * then holds nothing back itself).
+   */
+  readonly holdsBackAcknowledgements?: boolean;
 }
 
 export interface CallOptions {
   /** Aborted when SecretService's deadline for this call passes; adapters hand it to their SDK. */
   signal?: AbortSignal;
+  /**
+   * That deadline as a `performance.now()` time. Reading it costs nothing, while the first read of
+   * `signal` makes an AbortController: an adapter that only needs to know whether the answer is
+   * still wanted (a queued write) compares against this instead.
+   */
+  deadline?: number;
 }
 
 export interface StoredSecret {

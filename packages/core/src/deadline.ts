@@ -17,6 +17,7 @@ export async function withDeadline<T>(
   let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
   const options = {
+    deadline: performance.now() + ms,
     get signal(): AbortSignal {
       controller ??= new AbortController();
       return controller.signal;

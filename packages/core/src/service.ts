@@ -97,7 +97,10 @@ export class SecretService {
       delete_secret: synchronous,
       delete_version: synchronous,
     };
-    this.#changeWindowMs = adapter.externalChanges ? (adapter.capabilities.externalChangesWindowMs ?? 0) : 0;
+    this.#changeWindowMs =
+      adapter.externalChanges && !adapter.capabilities.holdsBackAcknowledgements
+        ? (adapter.capabilities.externalChangesWindowMs ?? 0)
+        : 0;
     if (options.cache && options.cache.ttlMs > 0) {
       const cache = new ReadCache(options.cache);
       this.cache = cache;

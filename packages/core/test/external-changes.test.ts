@@ -92,7 +92,7 @@ describe('changes made by another process (adapter.externalChanges)', () => {
     expect(await acknowledged(service.delete(P))).toEqual({ early: false, done: true });
   });
 
-  it('holds nothing back without externalChanges or with a zero window', async () => {
+  it('holds nothing back without externalChanges, with a zero window, or when the adapter holds back itself', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
     const spy = vi.spyOn(globalThis, 'setTimeout');
     const plain = new (class extends MemoryAdapter {
@@ -103,8 +103,17 @@ describe('changes made by another process (adapter.externalChanges)', () => {
       };
     })();
     await new SecretService(plain).put(P, 'v');
+    // An adapter that holds its acknowledgements back itself (SQLite's group commit, from the commit).
+    const holdsItself = new (class extends WindowedStore {
+      override readonly capabilities: AdapterCapabilities = {
+        ...new WindowedStore().capabilities,
+        holdsBackAcknowledgements: true,
+        synchronous: true,
+      };
+    })();
+    await new SecretService(holdsItself).put(P, 'v');
     await new SecretService(new SharedStore(), { deadlineMs: 10 }).put(P, 'v');
-    // The second service's deadline timer is the only one.
+    // The last service's deadline timer is the only one.
     expect(spy).toHaveBeenCalledTimes(1);
   });
 });

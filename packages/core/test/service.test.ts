@@ -66,6 +66,24 @@ describe('backend deadlines', () => {
   });
 });
 
+describe('backend deadlines as a time', () => {
+  it("a call's options carry its deadline as a performance.now() time, without making a signal", async () => {
+    const seen: Array<number | undefined> = [];
+    const adapter = new (class extends MemoryAdapter {
+      override async write(path: string, value: string, options?: CallOptions): Promise<number> {
+        seen.push(options?.deadline);
+        return super.write(path, value);
+      }
+    })();
+    const before = performance.now();
+    await new SecretService(adapter, { deadlineMs: 1000 }).put('tfy-secret/d/a', 'w');
+    const after = performance.now();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeGreaterThanOrEqual(before + 1000);
+    expect(seen[0]).toBeLessThanOrEqual(after + 1000);
+  });
+});
+
 describe('backend detail', () => {
   it('an error an adapter raises without detail gets its backend and operation, for the log', async () => {
     const { BackendError, SecretGatewayError } = await import('../src/errors.ts');
