@@ -7,7 +7,7 @@ set -euo pipefail
 PORT=19301
 KEY=bench-key-0123456789abcdef
 D=$(mktemp -d)
-PORT=$PORT HOST=127.0.0.1 SGW_API_KEY=$KEY SGW_MASTER_KEY=$(head -c32 /dev/urandom | base64) SGW_DATA_DIR=$D \
+PORT=$PORT HOST=127.0.0.1 SGW_API_KEY=$KEY SGW_MASTER_KEY=$(head -c${CONNS:-32} /dev/urandom | base64) SGW_DATA_DIR=$D \
   SGW_BACKEND=${BACKEND:-memory} taskset -c 0 node apps/gateway/bin/sgw-gateway.mjs >"$D/log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
@@ -23,9 +23,9 @@ end
 LUA
 if [ -n "${GET:-}" ]; then ARGS=(-H "X-API-Key: $KEY" "http://127.0.0.1:$PORT/secrets?path=tfy-secret/bench/hot")
 else ARGS=(-s "$D/put.lua" "http://127.0.0.1:$PORT"); fi
-taskset -c 1 wrk -t1 -c32 -d3s "${ARGS[@]}" >/dev/null
+taskset -c 1 wrk -t1 -c${CONNS:-32} -d3s "${ARGS[@]}" >/dev/null
 T0=$(awk '{print $14+$15}' /proc/$PID/stat)
-OUT=$(taskset -c 1 wrk -t1 -c32 -d5s "${ARGS[@]}")
+OUT=$(taskset -c 1 wrk -t1 -c${CONNS:-32} -d5s "${ARGS[@]}")
 T1=$(awk '{print $14+$15}' /proc/$PID/stat)
 N=$(echo "$OUT" | grep -oP '\d+(?= requests in)')
 RPS=$(echo "$OUT" | grep -oP 'Requests/sec:\s+\K[\d.]+')

@@ -5,7 +5,8 @@
 # keys, as in the bench. Each profile covers only the 10 s of hot-key load (bench/profile/cdp.mjs);
 # prints req/s, the gateway's CPU per request over those 10 s (user + system from /proc/<pid>/stat),
 # the load average and each profile's top self-time functions. PROFILE=0: no inspector, no profile;
-# PERF=1: `perf stat` counters per request over the same window.
+# PERF=1: `perf stat` counters per request over the same window. VARIANTS="b c-fresh c-hot": also
+# (c-fresh), the seeded store's gateway with no random phase (store size without the history).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..
@@ -25,7 +26,7 @@ run() { # variant round
   dir=$(mktemp -d /tmp/sgw-prof-XXXX)
   local env=(PORT=$port HOST=127.0.0.1 SGW_API_KEY=$key SGW_DATA_DIR="$dir")
   local path=tfy-secret/bench/hot
-  if [ "$variant" = c-hot ]; then
+  if [ "$variant" != b ]; then
     env+=(SGW_MASTER_KEY="$(cat "$store/key")" SGW_SQLITE_FILE="$store/secrets.db"); path=tfy-secret/bench/k1
   else
     env+=(SGW_MASTER_KEY="$(head -c32 /dev/urandom | base64)")
@@ -35,8 +36,10 @@ run() { # variant round
   env "${env[@]}" taskset -c 0 node "${inspector[@]}" "$root/apps/gateway/bin/sgw-gateway.mjs" >"$out/$variant-$n.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-  if [ "$variant" = c-hot ]; then
+  if [ "$variant" != b ]; then
     sleep 3 # the bench lets the prefetch warm the page cache
+  fi
+  if [ "$variant" = c-hot ]; then
     taskset -c 1 wrk -t1 -c32 -d13s -s "$out/random.lua" "http://127.0.0.1:$port" | grep Requests/sec | sed 's/^/  random keys first: /'
   else
     curl -fs -X PUT -H "X-API-Key: $key" "http://127.0.0.1:$port/secrets" -d "{\"path\":\"$path\",\"value\":\"value-hot-xxxxxxxxxxxxxxxxxxxxxxxx\"}" >/dev/null
@@ -75,6 +78,5 @@ run() { # variant round
   return 0
 }
 for n in $(seq 1 "$rounds"); do
-  run b "$n"
-  run c-hot "$n"
+  for variant in ${VARIANTS:-b c-hot}; do run "$variant" "$n"; done
 done
