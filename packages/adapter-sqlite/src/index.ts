@@ -156,6 +156,7 @@ export class SqliteAdapter implements BackendAdapter {
         sync: options.wrapSync ? options.wrapSync(() => wal.sync()) : () => wal.sync(),
         syncNow: () => wal.syncNow(),
         holdMs: changeCheckMs,
+        intervalMs: process.env.XINTERVAL === undefined ? changeCheckMs : Number(process.env.XINTERVAL),
       });
     }
     this.prefetched = options.prefetch === false ? Promise.resolve(0) : prefetch(options.file);

@@ -150,7 +150,7 @@ describe('group commit', () => {
     const signal = new AbortController().signal;
     const options = {
       deadline: performance.now() - 1,
-      get signal() {
+      get signal(): AbortSignal {
         throw new Error('the signal was read');
       },
     };
