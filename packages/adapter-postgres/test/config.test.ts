@@ -13,7 +13,7 @@ describe('settings from the environment', () => {
     expect(s.poolMax).toBe(10);
     const text = describeSettings(s);
     expect(text).toBe(
-      'postgres: db.internal:6432/secrets from SGW_POSTGRES_URL, sslmode verify-full, pool 10',
+      'postgres: db.internal:6432/secrets from SGW_POSTGRES_URL, sslmode verify-full, pool 10, group commit on',
     );
     expect(text).not.toContain('hunter2');
   });
