@@ -39,6 +39,11 @@ export interface GroupCommitOptions {
   keyring: Keyring;
   /** The NOTIFY payload (the adapter's id, so its own listener ignores it). */
   notifyPayload: string;
+  /**
+   * Start-up (migrations, key check), awaited by each batch: writes are queued at once, so a
+   * close() that follows sees every write that began before it.
+   */
+  ready: () => Promise<void>;
   /** The adapter's one error mapping, applied to a failed batch. */
   mapError: (error: unknown) => unknown;
   /** Most writes in one transaction (default 512). */
@@ -128,6 +133,7 @@ export class GroupCommit {
       if (live.length === 0) return;
       const items = live;
       try {
+        await this.#options.ready();
         const versions = await inTransaction(
           this.#options.pool,
           (client) => this.#statements(client, items),

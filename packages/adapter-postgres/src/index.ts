@@ -130,6 +130,7 @@ export class PostgresAdapter implements BackendAdapter {
             pool: this.#pool,
             keyring: this.#keyring,
             notifyPayload: this.#id,
+            ready: () => this.#startup.whenReady(),
             mapError: (error) => mapPgError(error, 'write'),
           });
     this.#startup = new Startup(() => this.#start());
@@ -162,7 +163,8 @@ export class PostgresAdapter implements BackendAdapter {
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
     const group = this.#group;
     if (group !== undefined)
-      return this.#guard('write', options?.signal, () => group.enqueue(path, value, options?.signal));
+      // Queued synchronously (each batch waits for start-up), so close() cannot miss it.
+      return this.#guard('write', options?.signal, () => group.enqueue(path, value, options?.signal), true);
     return this.#transaction('write', options?.signal, async (client) => {
       const allocated = await client.query<{ generation: Buffer; max_version: number }>({
         name: 'sgw_allocate',
