@@ -49,6 +49,17 @@ describe('settings from the environment', () => {
     );
   });
 
+  it('SGW_POSTGRES_GROUP_COMMIT turns group commit off; a bad spelling names the variable', () => {
+    const base = { DATABASE_URL: 'postgres://gw@db/s' };
+    expect(settingsFromEnv(base).groupCommit).toBe(true);
+    const off = settingsFromEnv({ ...base, SGW_POSTGRES_GROUP_COMMIT: '0' });
+    expect(off.groupCommit).toBe(false);
+    expect(describeSettings(off)).toMatch(/group commit off$/);
+    expect(() => settingsFromEnv({ ...base, SGW_POSTGRES_GROUP_COMMIT: 'maybe' })).toThrow(
+      /SGW_POSTGRES_GROUP_COMMIT must be/,
+    );
+  });
+
   it('the master key is required (no key is generated for a shared database)', () => {
     expect(() => keysFromEnv({})).toThrow(/SGW_MASTER_KEY must be set/);
     expect(() => keysFromEnv({ SGW_MASTER_KEY: 'c2hvcnQ=' })).toThrow(/exactly 32 bytes/);

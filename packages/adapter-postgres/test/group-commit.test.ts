@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PostgresAdapter } from '../src/index.ts';
-import { freshDatabase, newAdapter, sql, useCluster } from './helpers.ts';
+import { freshDatabase, newAdapter, sql, until, useCluster } from './helpers.ts';
 
 const cluster = useCluster();
 const open: Array<{ close?: () => Promise<void>; end?: () => Promise<void> }> = [];
@@ -22,6 +22,25 @@ const rows = (url: string) =>
   sql<Row>(url, 'SELECT path, version, xmin::text AS xid FROM sgw_versions ORDER BY path, version');
 
 const P = 'tfy-secret/acme/prod';
+
+/** Holds the row lock of `path` (as a writer on another replica would) until `release()`. */
+async function holdRow(url: string, path: string): Promise<{ release: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  open.push(client);
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM sgw_secrets WHERE path = $1 FOR UPDATE', [path]);
+  return { release: () => client.query('COMMIT').then(() => undefined) };
+}
+
+/** Sessions of this database waiting for a lock. */
+async function lockWaiters(url: string): Promise<number> {
+  const [row] = await sql<{ n: number }>(
+    url,
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return row?.n ?? 0;
+}
 
 describe('group commit', () => {
   it('writes issued in one turn share one transaction; each path gets 1, 2, 3... in arrival order', async () => {
@@ -92,28 +111,30 @@ describe('group commit', () => {
     expect(await adapter.write(`${P}/one`, 'after')).toBe(1);
   });
 
-  it('two replicas batching writes to the same paths (in opposite orders) get distinct versions, no deadlock', async () => {
+  it('two replicas batching writes to the same paths in opposite orders get distinct versions, no deadlock', async () => {
     const { url, adapter: a } = await setUp();
     const b = newAdapter(url, { listen: false });
     open.push(b);
     const paths = Array.from({ length: 8 }, (_, i) => `${P}/shared/${i}`);
-    // Rows exist, so each batch's upsert locks existing rows: the order it takes them in matters.
     await Promise.all(paths.map((path) => a.write(path, 'seed')));
+    // A third party holds a middle row, so both batches are mid-way through taking their locks when
+    // it lets go: taken in each batch's own order, they would deadlock (40P01) at that point.
+    const holder = await holdRow(url, paths[4] as string);
     const acknowledged: Array<{ path: string; value: string; version: number }> = [];
-    for (let round = 0; round < 5; round++) {
-      const jobs = [a, b].flatMap((adapter, side) =>
-        (side === 0 ? paths : [...paths].reverse()).flatMap((path) =>
-          [0, 1].map(async (k) => {
-            const value = `${path}#${round}.${side}.${k}`;
-            acknowledged.push({ path, value, version: await adapter.write(path, value) });
-          }),
-        ),
-      );
-      await Promise.all(jobs);
-    }
+    const jobs = [a, b].flatMap((adapter, side) =>
+      (side === 0 ? paths : [...paths].reverse()).flatMap((path) =>
+        [0, 1].map(async (k) => {
+          const value = `${path}#${side}.${k}`;
+          acknowledged.push({ path, value, version: await adapter.write(path, value) });
+        }),
+      ),
+    );
+    await until(async () => (await lockWaiters(url)) === 2, 10_000, 'both batches waiting on a row lock');
+    await holder.release();
+    await Promise.all(jobs);
     for (const path of paths) {
       const versions = acknowledged.filter((w) => w.path === path).map((w) => w.version);
-      expect(versions.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      expect(versions.sort((x, y) => x - y)).toEqual([2, 3, 4, 5]);
     }
     for (const w of acknowledged)
       expect(await b.read(w.path, w.version)).toEqual({ value: w.value, version: w.version });
@@ -124,15 +145,11 @@ describe('group commit', () => {
     const locked = `${P}/locked`;
     await adapter.write(locked, 'seed');
     // Another replica holds the path's row lock, so the batch waits in its allocate statement.
-    const holder = new pg.Client({ connectionString: url });
-    open.push(holder);
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM sgw_secrets WHERE path = $1 FOR UPDATE', [locked]);
+    const holder = await holdRow(url, locked);
     const abandoned = adapter.write(locked, 'abandoned', { signal: AbortSignal.timeout(200) });
     const other = adapter.write(`${P}/other`, 'other');
     await expect(abandoned).rejects.toMatchObject({ code: 'backend_unavailable', reason: 'timeout' });
-    await holder.query('COMMIT');
+    await holder.release();
     expect(await other).toBe(1);
     expect(await adapter.read(locked, undefined)).toEqual({ value: 'seed', version: 1 });
     expect(await adapter.write(locked, 'next')).toBe(2);
