@@ -222,6 +222,7 @@ async function main() {
     gwGroups: portBase + 7,
     pg: portBase + 8,
     pgNoCache: portBase + 9,
+    pgSingle: portBase + 10,
   };
   const baselines = [];
   /** fsync and fdatasync calls per request of a PUT scenario, counted with strace (not measured rounds). */
@@ -524,6 +525,7 @@ end`,
     'p-nocache',
     'p-random',
     'p-put',
+    'p-put-single',
     'e',
     'e-nocache',
     'g-list',
@@ -595,7 +597,7 @@ end`,
     );
   if (postgres)
     console.log(
-      `postgres: ${postgres.secrets.toLocaleString('en')} secrets seeded in ${postgres.seedSeconds.toFixed(0)} s; durable PUTs ${(ratio('p-put') / ratio('d')).toFixed(2)}x the embedded store's (d); per PUT under load: ${postgres.walSyncsPerWrite?.toFixed(3) ?? 'n/a'} WAL flushes (pg_stat_wal.wal_sync)`,
+      `postgres: ${postgres.secrets.toLocaleString('en')} secrets seeded in ${postgres.seedSeconds.toFixed(0)} s; durable PUTs ${(ratio('p-put') / ratio('d')).toFixed(2)}x the embedded store's (d), group commit ${(ratio('p-put') / ratio('p-put-single')).toFixed(2)}x one transaction per PUT (p-put-single); WAL flushes per PUT under load (pg_stat_wal.wal_sync): (p-put) ${postgres.walSyncsPerWrite?.toFixed(3) ?? 'n/a'}, (p-put-single) ${postgres.walSyncsPerWriteSingle?.toFixed(3) ?? 'n/a'}`,
     );
 }
 
@@ -604,9 +606,9 @@ end`,
  * seeded with `secrets` keys like (c)); the server runs on core 0 with the gateway, as the embedded
  * store shares the gateway's core. (p-hot) one hot key as shipped (read cache on); (p-nocache) the
  * same key with the cache off: every GET a Postgres round trip and a decryption; (p-random) random
- * keys over the whole store, cache off; (p-put) durable writes, the same load as (d). Postgres
- * flushes the WAL of commits that arrive together once (group commit, by itself): WAL flushes per
- * PUT are read from pg_stat_wal around 2 s of the same load.
+ * keys over the whole store, cache off; (p-put) durable writes, the same load as (d), with the
+ * adapter's group commit (SGW_POSTGRES_GROUP_COMMIT, default on); (p-put-single) the same with it
+ * off, one transaction per PUT. WAL flushes per PUT are read from pg_stat_wal around 2 s of the same load.
  */
 async function postgresScenarios({ measure, gwEnv, gatewayBin, ports, secrets }) {
   const key = randomBytes(32).toString('base64');
@@ -667,6 +669,20 @@ end`,
   const pgEnv = (port, extra = {}) =>
     gwEnv(port, { SGW_BACKEND: 'postgres', SGW_POSTGRES_URL: db.url, SGW_MASTER_KEY: key, ...extra });
   const result = { secrets, seedSeconds: db.seedSeconds };
+  /**
+   * WAL flushes per PUT, outside the measured rounds. A backend reports its counts when it goes
+   * idle, up to 10 s later (PGSTAT_IDLE_INTERVAL): read the counter after 11 s of quiet each side.
+   */
+  const walSyncsPerPut = async (url) => {
+    await sleep(11_000);
+    const before = walSyncs();
+    const [wrkBin, wrkArgs] = pin(1, ['wrk', '-t1', `-c${CONNECTIONS}`, '-d2s', '-s', putScript, url]);
+    const text = execFileSync(wrkBin, wrkArgs, { encoding: 'utf8' });
+    await sleep(11_000);
+    const after = walSyncs();
+    const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+    return requests > 0 ? (after - before) / requests : undefined;
+  };
   try {
     const url = `http://127.0.0.1:${ports.pg}`;
     const child = await startServer('gateway (postgres)', ['node', gatewayBin], pgEnv(ports.pg), url);
@@ -702,17 +718,27 @@ end`,
       { script: putScript, header: false },
       noCache,
     );
-    // WAL flushes per PUT, outside the measured rounds. A backend reports its counts when it goes
-    // idle, up to 10 s later (PGSTAT_IDLE_INTERVAL): read the counter after 11 s of quiet each side.
-    await sleep(11_000);
-    const before = walSyncs();
-    const [wrkBin, wrkArgs] = pin(1, ['wrk', '-t1', `-c${CONNECTIONS}`, '-d2s', '-s', putScript, urlNoCache]);
-    const text = execFileSync(wrkBin, wrkArgs, { encoding: 'utf8' });
-    await sleep(11_000);
-    const after = walSyncs();
-    const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
-    if (requests > 0) result.walSyncsPerWrite = (after - before) / requests;
+    result.walSyncsPerWrite = await walSyncsPerPut(urlNoCache);
     noCache.kill();
+    await sleep(300);
+
+    // (p-put-single) the same with group commit off: one transaction per PUT (as before it).
+    const urlSingle = `http://127.0.0.1:${ports.pgSingle}`;
+    const single = await startServer(
+      'gateway (postgres, no group commit)',
+      ['node', gatewayBin],
+      pgEnv(ports.pgSingle, { SGW_CACHE: 'off', SGW_POSTGRES_GROUP_COMMIT: '0' }),
+      urlSingle,
+    );
+    measure(
+      'p-put-single',
+      'same, SGW_POSTGRES_GROUP_COMMIT=0',
+      urlSingle,
+      { script: putScript, header: false },
+      single,
+    );
+    result.walSyncsPerWriteSingle = await walSyncsPerPut(urlSingle);
+    single.kill();
     await sleep(300);
   } finally {
     helper.stdin.end();

@@ -1,4 +1,10 @@
-import { decodeMasterKey, envInteger, type GatewaySettings, previousMasterKeys } from '@secret-gateway/core';
+import {
+  decodeMasterKey,
+  envBoolean,
+  envInteger,
+  type GatewaySettings,
+  previousMasterKeys,
+} from '@secret-gateway/core';
 
 /** The Postgres store's settings as read from the environment, before anything connects. */
 export interface PostgresSettings {
@@ -10,6 +16,8 @@ export interface PostgresSettings {
   poolMax: number;
   /** SGW_POSTGRES_CACHE_TTL_MS: longest a cached value may be served unchecked when notifications may be lost. */
   listenStaleMs: number;
+  /** SGW_POSTGRES_GROUP_COMMIT (default on): writes arriving together share one transaction and WAL flush. */
+  groupCommit: boolean;
 }
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
@@ -54,6 +62,7 @@ export function settingsFromEnv(
     urlSource,
     poolMax: envInteger(env, 'SGW_POSTGRES_POOL_MAX', 1, 1000) ?? 10,
     listenStaleMs: envInteger(env, 'SGW_POSTGRES_CACHE_TTL_MS', 100, 3_600_000) ?? 5000,
+    groupCommit: envBoolean(env, 'SGW_POSTGRES_GROUP_COMMIT', true),
   };
 }
 
@@ -83,5 +92,5 @@ export function redactUrl(text: string): string {
 export function describeSettings(settings: PostgresSettings): string {
   const url = new URL(settings.url);
   const tls = url.searchParams.get('sslmode') ?? 'driver default (no TLS)';
-  return `postgres: ${url.hostname}:${url.port || 5432}${url.pathname} from ${settings.urlSource}, sslmode ${tls}, pool ${settings.poolMax}`;
+  return `postgres: ${url.hostname}:${url.port || 5432}${url.pathname} from ${settings.urlSource}, sslmode ${tls}, pool ${settings.poolMax}, group commit ${settings.groupCommit ? 'on' : 'off'}`;
 }

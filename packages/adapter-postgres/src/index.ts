@@ -18,6 +18,7 @@ import { ChangeListener } from './changes.ts';
 import { connectionConfig, createPool, inTransaction, Startup } from './client.ts';
 import { keysFromEnv, settingsFromEnv } from './config.ts';
 import { mapPgError } from './errors.ts';
+import { GroupCommit, type GroupCommitStats } from './group-commit.ts';
 import { CHANGES_CHANNEL, KEY_IDS_SQL, migrate } from './schema.ts';
 
 export {
@@ -28,6 +29,7 @@ export {
   settingsFromEnv,
 } from './config.ts';
 export { mapPgError } from './errors.ts';
+export type { GroupCommitStats } from './group-commit.ts';
 export { METADATA_SCHEMA_VERSION } from './metadata/schema.ts';
 export { PostgresMetadataStore, type PostgresMetadataStoreOptions } from './metadata/store.ts';
 export { CHANGES_CHANNEL, SCHEMA_VERSION } from './schema.ts';
@@ -47,6 +49,11 @@ export interface PostgresAdapterOptions {
   listen?: boolean;
   /** Longest the cache trusts a listening connection that has shown no sign of life, in ms (default 5000). */
   listenStaleMs?: number;
+  /**
+   * Group commit (default true): writes that arrive together share one transaction and one WAL
+   * flush, each acknowledged after that COMMIT (see GroupCommit). False: one transaction per write.
+   */
+  groupCommit?: boolean;
 }
 
 interface VersionRow {
@@ -91,6 +98,8 @@ export class PostgresAdapter implements BackendAdapter {
   readonly #pool: pg.Pool;
   readonly #keyring: Keyring;
   readonly #listener: ChangeListener | undefined;
+  /** Undefined when group commit is off. */
+  readonly #group: GroupCommit | undefined;
   /** Sent as the NOTIFY payload, so this adapter ignores its own. */
   readonly #id = randomUUID();
   #closed = false;
@@ -114,7 +123,22 @@ export class PostgresAdapter implements BackendAdapter {
         staleAfterMs,
       });
     }
+    this.#group =
+      options.groupCommit === false
+        ? undefined
+        : new GroupCommit({
+            pool: this.#pool,
+            keyring: this.#keyring,
+            notifyPayload: this.#id,
+            ready: () => this.#startup.whenReady(),
+            mapError: (error) => mapPgError(error, 'write'),
+          });
     this.#startup = new Startup(() => this.#start());
+  }
+
+  /** Commits and writes so far (group commit on; zeros when off): writes / commits is the mean batch size. */
+  get groupCommitStats(): Readonly<GroupCommitStats> {
+    return this.#group?.stats ?? { commits: 0, writes: 0 };
   }
 
   /** Settles when the schema is migrated and the store's keys checked; every call waits for it. */
@@ -137,6 +161,10 @@ export class PostgresAdapter implements BackendAdapter {
   }
 
   async write(path: string, value: string, options?: CallOptions): Promise<number> {
+    const group = this.#group;
+    if (group !== undefined)
+      // Queued synchronously (each batch waits for start-up), so close() cannot miss it.
+      return this.#guard('write', options?.signal, () => group.enqueue(path, value, options?.signal), true);
     return this.#transaction('write', options?.signal, async (client) => {
       const allocated = await client.query<{ generation: Buffer; max_version: number }>({
         name: 'sgw_allocate',
@@ -225,6 +253,8 @@ export class PostgresAdapter implements BackendAdapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Writes already queued are committed (or fail) before the pool goes.
+    await this.#group?.idle();
     await this.#listener?.close();
     await this.#pool.end().catch(() => undefined);
   }
@@ -250,10 +280,23 @@ export class PostgresAdapter implements BackendAdapter {
     query: pg.QueryConfig | string,
     starting = false,
   ): Promise<pg.QueryResult<R>> {
+    return this.#guard(operation, signal, () => this.#pool.query<R>(query as pg.QueryConfig), starting);
+  }
+
+  /**
+   * Runs `call` once the store is open and started, abandoned when the caller's deadline fires;
+   * whatever it throws goes through the one error mapping.
+   */
+  async #guard<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    call: () => Promise<T>,
+    starting = false,
+  ): Promise<T> {
     const run = async () => {
       this.#assertOpen();
       if (!starting) await this.#startup.whenReady();
-      return this.#pool.query<R>(query as pg.QueryConfig);
+      return call();
     };
     try {
       return await raceAbort(run(), signal);
@@ -271,16 +314,9 @@ export class PostgresAdapter implements BackendAdapter {
     signal: AbortSignal | undefined,
     fn: (client: pg.PoolClient) => Promise<T>,
   ): Promise<T> {
-    const run = async () => {
-      this.#assertOpen();
-      await this.#startup.whenReady();
-      return inTransaction(this.#pool, fn, () => signal?.throwIfAborted());
-    };
-    try {
-      return await raceAbort(run(), signal);
-    } catch (error) {
-      throw mapPgError(error, operation);
-    }
+    return this.#guard(operation, signal, () =>
+      inTransaction(this.#pool, fn, () => signal?.throwIfAborted()),
+    );
   }
 
   #assertOpen(): void {
@@ -301,5 +337,6 @@ export function fromEnv(
     poolMax: settings.poolMax,
     backendTimeoutMs: context.backendTimeoutMs,
     listenStaleMs: settings.listenStaleMs,
+    groupCommit: settings.groupCommit,
   });
 }

@@ -13,7 +13,7 @@ describe('settings from the environment', () => {
     expect(s.poolMax).toBe(10);
     const text = describeSettings(s);
     expect(text).toBe(
-      'postgres: db.internal:6432/secrets from SGW_POSTGRES_URL, sslmode verify-full, pool 10',
+      'postgres: db.internal:6432/secrets from SGW_POSTGRES_URL, sslmode verify-full, pool 10, group commit on',
     );
     expect(text).not.toContain('hunter2');
   });
@@ -46,6 +46,17 @@ describe('settings from the environment', () => {
     );
     expect(() => settingsFromEnv({ DATABASE_URL: 'postgres://x@y/z', SGW_POSTGRES_POOL_MAX: '0' })).toThrow(
       /SGW_POSTGRES_POOL_MAX/,
+    );
+  });
+
+  it('SGW_POSTGRES_GROUP_COMMIT turns group commit off; a bad spelling names the variable', () => {
+    const base = { DATABASE_URL: 'postgres://gw@db/s' };
+    expect(settingsFromEnv(base).groupCommit).toBe(true);
+    const off = settingsFromEnv({ ...base, SGW_POSTGRES_GROUP_COMMIT: '0' });
+    expect(off.groupCommit).toBe(false);
+    expect(describeSettings(off)).toMatch(/group commit off$/);
+    expect(() => settingsFromEnv({ ...base, SGW_POSTGRES_GROUP_COMMIT: 'maybe' })).toThrow(
+      /SGW_POSTGRES_GROUP_COMMIT must be/,
     );
   });
 

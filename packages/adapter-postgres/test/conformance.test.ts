@@ -4,11 +4,13 @@ import { newAdapter, useCluster } from './helpers.ts';
 
 const cluster = useCluster();
 
-runAdapterConformance(vitest, {
-  name: 'postgres',
-  create: async () => {
-    const adapter = newAdapter(cluster().url, { listen: false });
-    await adapter.ready;
-    return adapter;
-  },
-});
+for (const groupCommit of [true, false]) {
+  runAdapterConformance(vitest, {
+    name: groupCommit ? 'postgres' : 'postgres (group commit off)',
+    create: async () => {
+      const adapter = newAdapter(cluster().url, { listen: false, groupCommit });
+      await adapter.ready;
+      return adapter;
+    },
+  });
+}
