@@ -7,7 +7,7 @@ set -euo pipefail
 PORT=19301
 KEY=bench-key-0123456789abcdef
 D=$(mktemp -d)
-PORT=$PORT HOST=127.0.0.1 SGW_API_KEY=$KEY SGW_MASTER_KEY=$(head -c${CONNS:-32} /dev/urandom | base64) SGW_DATA_DIR=$D \
+PORT=$PORT HOST=127.0.0.1 SGW_API_KEY=$KEY SGW_MASTER_KEY=$(head -c32 /dev/urandom | base64) SGW_DATA_DIR=$D \
   SGW_BACKEND=${BACKEND:-memory} taskset -c 0 node apps/gateway/bin/sgw-gateway.mjs >"$D/log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
