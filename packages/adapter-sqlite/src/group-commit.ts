@@ -35,12 +35,8 @@ export interface GroupCommitOptions {
    * the file look for changes this often: see ChangeWatch). The fsync usually takes longer already.
    */
   holdMs?: number;
-  /**
-   * The least time from one commit to the next (default 0). Each commit costs locks, WAL writes and
-   * an fsync whatever its size, and its acknowledgements wait `holdMs` anyway: a next commit sooner
-   * than that buys little latency for a lot of CPU.
-   */
-  intervalMs?: number;
+  /** Told of each commit; while it has a stall, the next commit waits for it (see Checkpointer). */
+  checkpoint?: { committed(): void; readonly stall: Promise<void> | undefined };
 }
 
 /**
@@ -66,9 +62,7 @@ export class GroupCommit {
   readonly #syncNow: () => void;
   readonly #syncError: (error: unknown) => unknown;
   readonly #holdMs: number;
-  readonly #intervalMs: number;
-  /** performance.now() when the last commit became visible. */
-  #lastCommit = Number.NEGATIVE_INFINITY;
+  readonly #checkpoint: GroupCommitOptions['checkpoint'];
   /** Runs a batch in BEGIN IMMEDIATE ... COMMIT (one writer across processes, as before). */
   readonly #transaction: (batch: Pending[], outcomes: Outcome[]) => void;
   /** Called inside the transaction, better-sqlite3 makes this a SAVEPOINT ... RELEASE. */
@@ -87,7 +81,7 @@ export class GroupCommit {
     this.#syncNow = options.syncNow;
     this.#syncError = options.syncError;
     this.#holdMs = options.holdMs ?? 0;
-    this.#intervalMs = options.intervalMs ?? 0;
+    this.#checkpoint = options.checkpoint;
     this.#savepoint = db.transaction((run: () => unknown) => run());
     this.#transaction = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
       for (const item of batch) {
@@ -143,15 +137,22 @@ export class GroupCommit {
   #schedule(): void {
     if (this.#scheduled || this.#syncing !== undefined || this.#queue.length === 0) return;
     this.#scheduled = true;
-    const wait = this.#lastCommit + this.#intervalMs - performance.now();
     // setImmediate, not a microtask: requests already read from the sockets in this turn join.
-    if (wait > 0) setTimeout(() => this.#drain(), Math.ceil(wait));
-    else setImmediate(() => this.#drain());
+    setImmediate(() => this.#drain());
   }
 
   #drain(): void {
     this.#scheduled = false;
     if (this.#syncing !== undefined) return;
+    const stall = this.#checkpoint?.stall;
+    if (stall !== undefined) {
+      this.#scheduled = true;
+      void stall.then(() => {
+        this.#scheduled = false;
+        this.#schedule();
+      });
+      return;
+    }
     const committed = this.#commitNext();
     if (committed === undefined) {
       this.#schedule();
@@ -212,8 +213,9 @@ export class GroupCommit {
     }
     this.stats.commits++;
     this.stats.changes += live.length;
-    this.#lastCommit = performance.now();
-    return { live, outcomes, visibleAt: this.#lastCommit };
+    const visibleAt = performance.now();
+    this.#checkpoint?.committed();
+    return { live, outcomes, visibleAt };
   }
 
   /**

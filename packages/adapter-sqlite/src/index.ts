@@ -13,6 +13,7 @@ import {
 } from '@secret-gateway/core';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { ChangeWatch } from './changes.ts';
+import { Checkpointer, type CheckpointStats } from './checkpointer.ts';
 import { settingsFromEnv } from './config.ts';
 import { associatedData, Keyring, type Sealed } from './crypto.ts';
 import { GroupCommit, type GroupCommitStats } from './group-commit.ts';
@@ -63,6 +64,8 @@ export interface SqliteAdapterOptions {
    * real one; must make the commit durable before resolving, as the real one does.
    */
   wrapSync?: (sync: () => Promise<void>) => () => Promise<void>;
+  /** Group commit's checkpoints in a worker (see Checkpointer): how often, and when writes wait. */
+  checkpoints?: { intervalMs?: number; stallFrames?: number };
   /** Where the keys came from (`SGW_MASTER_KEY`, a master.key path), named when the store needs others. */
   keySource?: string;
 }
@@ -101,6 +104,7 @@ export class SqliteAdapter implements BackendAdapter {
   /** Undefined when group commit is off. */
   readonly #group: GroupCommit | undefined;
   readonly #wal: WalSync | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
   #closed = false;
 
   constructor(options: SqliteAdapterOptions) {
@@ -151,12 +155,27 @@ export class SqliteAdapter implements BackendAdapter {
     if (options.groupCommit !== false) {
       const wal = new WalSync(options.file);
       this.#wal = wal;
+      // Checkpoints move to a worker thread (see Checkpointer); if it dies, SQLite's own come back.
+      this.db.pragma('wal_autocheckpoint = 0');
+      const checkpointer = new Checkpointer(
+        options.file,
+        () => {
+          if (this.#closed) return;
+          this.db.pragma('wal_autocheckpoint = 1000');
+          process.emitWarning(
+            'the SQLite checkpoint worker stopped: checkpoints run in COMMIT again',
+            'SecretGatewayWarning',
+          );
+        },
+        options.checkpoints,
+      );
+      this.#checkpointer = checkpointer;
       this.#group = new GroupCommit(this.db, (error) => sqliteError(error), {
+        checkpoint: checkpointer,
         syncError,
         sync: options.wrapSync ? options.wrapSync(() => wal.sync()) : () => wal.sync(),
         syncNow: () => wal.syncNow(),
         holdMs: changeCheckMs,
-        intervalMs: process.env.XINTERVAL === undefined ? changeCheckMs : Number(process.env.XINTERVAL),
       });
     }
     this.prefetched = options.prefetch === false ? Promise.resolve(0) : prefetch(options.file);
@@ -240,6 +259,11 @@ export class SqliteAdapter implements BackendAdapter {
     return this.#change(path, () => this.#stmt.deleteVersion.run(path, version).changes > 0, options);
   }
 
+  /** Checkpoints run by the worker (group commit on; zeros when off). */
+  get checkpointStats(): Readonly<CheckpointStats> {
+    return this.#checkpointer?.stats ?? { runs: 0, stalls: 0, failures: 0 };
+  }
+
   /** Commits and changes so far (group commit on; zeros when off): the fsyncs per change. */
   get groupCommitStats(): Readonly<GroupCommitStats> {
     return this.#group?.stats ?? { commits: 0, changes: 0 };
@@ -288,6 +312,7 @@ export class SqliteAdapter implements BackendAdapter {
     this.#closed = true;
     // Changes still queued are committed (and acknowledged) before the file closes, not dropped.
     await this.#group?.flush();
+    await this.#checkpointer?.close();
     this.db.close();
     this.#wal?.close();
   }

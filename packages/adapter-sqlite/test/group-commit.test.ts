@@ -102,6 +102,51 @@ describe('group commit', () => {
     wal.close();
   });
 
+  it('while the checkpointer has a stall, no commit starts; queued changes commit once it ends', async () => {
+    const file = join(tempDir(), 'plain.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const wal = new WalSync(file);
+    let end: () => void = () => undefined;
+    const checkpoint = {
+      commits: 0,
+      stall: undefined as Promise<void> | undefined,
+      committed() {
+        this.commits++;
+      },
+    };
+    const group = new GroupCommit(db, (error) => error, {
+      sync: () => wal.sync(),
+      syncNow: () => wal.syncNow(),
+      syncError: (error) => error,
+      checkpoint,
+    });
+    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    await group.enqueue('t', () => insert.run(1).changes);
+    expect(checkpoint.commits).toBe(1);
+    checkpoint.stall = new Promise<void>((resolve) => {
+      end = () => {
+        checkpoint.stall = undefined;
+        resolve();
+      };
+    });
+    let done = false;
+    const queued = Promise.all([2, 3].map((n) => group.enqueue('t', () => insert.run(n).changes))).then(
+      () => {
+        done = true;
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect({ done, commits: group.stats.commits }).toEqual({ done: false, commits: 1 });
+    end();
+    await queued;
+    expect(group.stats).toEqual({ commits: 2, changes: 3 });
+    expect(checkpoint.commits).toBe(2);
+    db.close();
+    wal.close();
+  });
+
   it('when the batch cannot commit (another process holds the lock), every change in it fails', async () => {
     const dir = tempDir();
     const a = newAdapter(dir, undefined, { busyTimeoutMs: 20 });
