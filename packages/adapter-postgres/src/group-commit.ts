@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { associatedData, type Keyring } from '@secret-gateway/core';
+import { associatedData, type Keyring, pooledRandomBytes } from '@secret-gateway/core';
 import type pg from 'pg';
 import { inTransaction } from './client.ts';
 import { CHANGES_CHANNEL } from './schema.ts';
@@ -166,7 +165,7 @@ export class GroupCommit {
     const allocated = await client.query<{ path: string; generation: Buffer; max_version: number }>({
       name: 'sgw_allocate_batch',
       text: SQL.allocate,
-      values: [paths, paths.map(() => randomBytes(16)), paths.map((p) => counts.get(p))],
+      values: [paths, paths.map(() => pooledRandomBytes(16)), paths.map((p) => counts.get(p))],
     });
     // The first version of each path's run: the new max_version less its writes in this batch.
     const next = new Map<string, { generation: Buffer; version: number }>();

@@ -2,7 +2,6 @@ import {
   AlreadyExistsError,
   BackendUnavailableError,
   DEFAULT_BACKEND_TIMEOUT_MS,
-  InvalidRequestError,
   ResourceNotFoundError,
   VersionConflictError,
 } from '@secret-gateway/core';
