@@ -1,23 +1,13 @@
-import pg from 'pg';
+
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PostgresAdapter } from '../src/index.ts';
-import { freshDatabase, newAdapter, useCluster } from './helpers.ts';
+import { freshDatabase, lockRow, newAdapter, useCluster } from './helpers.ts';
 
 const cluster = useCluster();
 const open: Array<{ end?: () => Promise<void>; close?: () => Promise<void> }> = [];
 afterEach(async () => {
   for (const c of open.splice(0)) await (c.close ?? c.end)?.call(c).catch(() => undefined);
 });
-
-/** Holds the row lock of `path` (as a writer on another replica would) until `release()`. */
-async function lockPath(url: string, path: string): Promise<{ release: () => Promise<void> }> {
-  const client = new pg.Client({ connectionString: url });
-  open.push(client);
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query('SELECT 1 FROM sgw_secrets WHERE path = $1 FOR UPDATE', [path]);
-  return { release: () => client.query('COMMIT').then(() => undefined) };
-}
 
 async function setUp(options = {}): Promise<{ adapter: PostgresAdapter; url: string; path: string }> {
   const url = await freshDatabase(cluster());
@@ -31,7 +21,7 @@ async function setUp(options = {}): Promise<{ adapter: PostgresAdapter; url: str
 describe('deadlines', () => {
   it('the server cancels a statement that runs past backendTimeoutMs (statement_timeout)', async () => {
     const { adapter, url, path } = await setUp({ backendTimeoutMs: 300 });
-    const lock = await lockPath(url, path);
+    const lock = await lockRow(url, path, open);
     await expect(adapter.write(path, 'blocked')).rejects.toMatchObject({
       code: 'backend_unavailable',
       reason: 'timeout',
@@ -43,7 +33,7 @@ describe('deadlines', () => {
 
   it("a write whose caller's deadline passed is rolled back, not committed once the lock frees", async () => {
     const { adapter, url, path } = await setUp({ backendTimeoutMs: 30_000 });
-    const lock = await lockPath(url, path);
+    const lock = await lockRow(url, path, open);
     await expect(
       adapter.write(path, 'abandoned', { signal: AbortSignal.timeout(200) }),
     ).rejects.toMatchObject({

@@ -1,7 +1,7 @@
-import pg from 'pg';
+
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PostgresAdapter } from '../src/index.ts';
-import { freshDatabase, newAdapter, sql, until, useCluster } from './helpers.ts';
+import { freshDatabase, lockRow, newAdapter, sql, until, useCluster } from './helpers.ts';
 
 const cluster = useCluster();
 const open: Array<{ close?: () => Promise<void>; end?: () => Promise<void> }> = [];
@@ -22,16 +22,6 @@ const rows = (url: string) =>
   sql<Row>(url, 'SELECT path, version, xmin::text AS xid FROM sgw_versions ORDER BY path, version');
 
 const P = 'tfy-secret/acme/prod';
-
-/** Holds the row lock of `path` (as a writer on another replica would) until `release()`. */
-async function holdRow(url: string, path: string): Promise<{ release: () => Promise<void> }> {
-  const client = new pg.Client({ connectionString: url });
-  open.push(client);
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query('SELECT 1 FROM sgw_secrets WHERE path = $1 FOR UPDATE', [path]);
-  return { release: () => client.query('COMMIT').then(() => undefined) };
-}
 
 /** Sessions of this database waiting for a lock. */
 async function lockWaiters(url: string): Promise<number> {
@@ -119,7 +109,7 @@ describe('group commit', () => {
     await Promise.all(paths.map((path) => a.write(path, 'seed')));
     // A third party holds a middle row, so both batches are mid-way through taking their locks when
     // it lets go: taken in each batch's own order, they would deadlock (40P01) at that point.
-    const holder = await holdRow(url, paths[4] as string);
+    const holder = await lockRow(url, paths[4] as string, open);
     const acknowledged: Array<{ path: string; value: string; version: number }> = [];
     const jobs = [a, b].flatMap((adapter, side) =>
       (side === 0 ? paths : [...paths].reverse()).flatMap((path) =>
@@ -145,7 +135,7 @@ describe('group commit', () => {
     const locked = `${P}/locked`;
     await adapter.write(locked, 'seed');
     // Another replica holds the path's row lock, so the batch waits in its allocate statement.
-    const holder = await holdRow(url, locked);
+    const holder = await lockRow(url, locked, open);
     const abandoned = adapter.write(locked, 'abandoned', { signal: AbortSignal.timeout(200) });
     const other = adapter.write(`${P}/other`, 'other');
     await expect(abandoned).rejects.toMatchObject({ code: 'backend_unavailable', reason: 'timeout' });

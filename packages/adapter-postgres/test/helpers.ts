@@ -57,3 +57,20 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/**
+ * Holds the row lock of `path` in a session of its own (as a writer on another replica would) until
+ * `release()`. The client goes into `open`, for the test's afterEach to close.
+ */
+export async function lockRow(
+  url: string,
+  path: string,
+  open: Array<{ end?: () => Promise<void> }>,
+): Promise<{ release: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  open.push(client);
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM sgw_secrets WHERE path = $1 FOR UPDATE', [path]);
+  return { release: () => client.query('COMMIT').then(() => undefined) };
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SecretGatewayError } from '@secret-gateway/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GroupCommit } from '../src/group-commit.ts';
+import { GroupCommit, type GroupCommitOptions } from '../src/group-commit.ts';
 import { Keyring } from '../src/index.ts';
 import { WalSync } from '../src/wal-sync.ts';
 import { newAdapter, tempDir } from './helpers.ts';
@@ -11,6 +11,32 @@ import { newAdapter, tempDir } from './helpers.ts';
 /** Settles every promise; never rejects (so no expectation hides in a catch). */
 function settle<T>(calls: Promise<T>[]) {
   return Promise.allSettled(calls);
+}
+
+/** Every change failed as the store being unavailable, and no message names `value`. */
+function expectAllUnavailable(outcomes: PromiseSettledResult<unknown>[], value?: string) {
+  for (const outcome of outcomes) {
+    expect(outcome.status).toBe('rejected');
+    const reason = (outcome as PromiseRejectedResult).reason;
+    expect(SecretGatewayError.isInstance(reason) && reason.code).toBe('backend_unavailable');
+    if (value !== undefined) expect(String(reason.message)).not.toContain(value);
+  }
+}
+
+/** GroupCommit on a plain WAL database with one table `t (n)`, and its insert statement. */
+function plainGroup(checkpoint?: GroupCommitOptions['checkpoint']) {
+  const file = join(tempDir(), 'plain.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (n INTEGER)');
+  const wal = new WalSync(file);
+  const group = new GroupCommit(db, (error) => error, {
+    sync: () => wal.sync(),
+    syncNow: () => wal.syncNow(),
+    syncError: (error) => error,
+    ...(checkpoint ? { checkpoint } : {}),
+  });
+  return { db, wal, group, insert: db.prepare('INSERT INTO t (n) VALUES (?)') };
 }
 
 describe('group commit', () => {
@@ -76,17 +102,7 @@ describe('group commit', () => {
   });
 
   it('each change runs under its own savepoint: what a failed one did before it threw is undone', async () => {
-    const file = join(tempDir(), 'plain.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (n INTEGER)');
-    const wal = new WalSync(file);
-    const group = new GroupCommit(db, (error) => error, {
-      sync: () => wal.sync(),
-      syncNow: () => wal.syncNow(),
-      syncError: (error) => error,
-    });
-    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    const { db, wal, group, insert } = plainGroup();
     const outcomes = await settle([
       group.enqueue('t', () => insert.run(1).changes),
       group.enqueue('t', () => {
@@ -103,11 +119,6 @@ describe('group commit', () => {
   });
 
   it('while the checkpointer has a stall, no commit starts; queued changes commit once it ends', async () => {
-    const file = join(tempDir(), 'plain.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (n INTEGER)');
-    const wal = new WalSync(file);
     let end: () => void = () => undefined;
     const checkpoint = {
       commits: 0,
@@ -116,13 +127,7 @@ describe('group commit', () => {
         this.commits++;
       },
     };
-    const group = new GroupCommit(db, (error) => error, {
-      sync: () => wal.sync(),
-      syncNow: () => wal.syncNow(),
-      syncError: (error) => error,
-      checkpoint,
-    });
-    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    const { db, wal, group, insert } = plainGroup(checkpoint);
     await group.enqueue('t', () => insert.run(1).changes);
     expect(checkpoint.commits).toBe(1);
     checkpoint.stall = new Promise<void>((resolve) => {
@@ -156,11 +161,7 @@ describe('group commit', () => {
       a.write('tfy-secret/g/x', '1'),
       a.deleteSecret('tfy-secret/g/y'),
     ]);
-    for (const outcome of outcomes) {
-      expect(outcome.status).toBe('rejected');
-      const reason = (outcome as PromiseRejectedResult).reason;
-      expect(SecretGatewayError.isInstance(reason) && reason.code).toBe('backend_unavailable');
-    }
+    expectAllUnavailable(outcomes);
     holder.exec('ROLLBACK');
     holder.close();
     expect(await a.read('tfy-secret/g/x', undefined)).toBeNull();
@@ -295,12 +296,7 @@ describe('group commit', () => {
       a.write('tfy-secret/g/x', 'never-acknowledged'),
       a.deleteSecret('tfy-secret/g/y'),
     ]);
-    for (const outcome of outcomes) {
-      expect(outcome.status).toBe('rejected');
-      const reason = (outcome as PromiseRejectedResult).reason;
-      expect(SecretGatewayError.isInstance(reason) && reason.code).toBe('backend_unavailable');
-      expect(String(reason.message)).not.toContain('never-acknowledged');
-    }
+    expectAllUnavailable(outcomes, 'never-acknowledged');
     // The store may hold the change (it was committed, its durability is unknown); the next write
     // gets the next version and is acknowledged after its own fsync.
     expect(await a.write('tfy-secret/g/x', 'v2')).toBe(2);
