@@ -31,6 +31,7 @@ export class ChangeListener {
   #retryMs = 50;
   #timer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #beating = false;
   /** Resolves once the first LISTEN is in place (or failed). */
   readonly ready: Promise<void>;
 
@@ -78,8 +79,17 @@ export class ChangeListener {
   }
 
   #beat(client: pg.Client): void {
+    // One heartbeat at a time: a second query on a busy client would queue behind the first (pg
+    // warns that this is deprecated) and prove nothing more.
+    if (this.#beating) return;
+    this.#beating = true;
     // The client's query_timeout (staleAfterMs) ends a heartbeat that gets no answer.
-    client.query('SELECT 1').catch(() => this.#lost(client));
+    client
+      .query('SELECT 1')
+      .catch(() => this.#lost(client))
+      .finally(() => {
+        this.#beating = false;
+      });
   }
 
   #lost(client: pg.Client): void {

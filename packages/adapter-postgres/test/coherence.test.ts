@@ -1,5 +1,6 @@
 import { SecretService } from '@secret-gateway/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PostgresAdapter } from '../src/index.ts';
 import { freshDatabase, newAdapter, sql, until, useCluster } from './helpers.ts';
 
@@ -106,5 +107,52 @@ describe('read caches across replicas (LISTEN/NOTIFY)', () => {
       process.kill(row?.pid as number, 'SIGCONT');
     }
     await until(() => adapter.listenerUp, 10_000, 'the listener back');
+  });
+
+  it('sends one heartbeat at a time: an unanswered one is not joined by the next (pg 9 refuses that)', async () => {
+    const url = await freshDatabase(cluster());
+    let overlaps = 0;
+    let heartbeats = 0;
+    const inFlight = new WeakMap<object, number>();
+    const query = pg.Client.prototype.query as (...args: unknown[]) => Promise<unknown>;
+    /** Counts heartbeats, and those sent while the same client's previous one was unanswered. */
+    function counting(this: pg.Client, ...args: unknown[]) {
+      const result = query.apply(this, args);
+      if (args[0] !== 'SELECT 1') return result;
+      heartbeats++;
+      const n = inFlight.get(this) ?? 0;
+      if (n > 0) overlaps++;
+      inFlight.set(this, n + 1);
+      result.then(
+        () => inFlight.set(this, (inFlight.get(this) ?? 1) - 1),
+        () => inFlight.set(this, (inFlight.get(this) ?? 1) - 1),
+      );
+      return result;
+    }
+    const spy = vi
+      .spyOn(pg.Client.prototype, 'query')
+      .mockImplementation(counting as unknown as typeof pg.Client.prototype.query);
+    try {
+      // Heartbeats every 300 ms, given up after 900 ms unanswered: two more beats fall in that time.
+      const adapter = newAdapter(url, { listenStaleMs: 900 });
+      open.push(adapter);
+      expect(await adapter.listening()).toBe(true);
+      adapter.externalChanges();
+      const [row] = await sql<{ pid: number }>(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'secret-gateway-listen' AND datname = current_database()",
+      );
+      process.kill(row?.pid as number, 'SIGSTOP');
+      try {
+        await until(() => adapter.externalChanges(), 10_000, 'the stale listener distrusted');
+      } finally {
+        process.kill(row?.pid as number, 'SIGCONT');
+      }
+      await until(() => adapter.listenerUp, 10_000, 'the listener back');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(heartbeats).toBeGreaterThan(0);
+    expect(overlaps).toBe(0);
   });
 });
