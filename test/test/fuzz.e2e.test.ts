@@ -197,7 +197,7 @@ describe('fuzz', () => {
             });
           } catch (error) {
             throw new Error(
-              `request failed: ${r.method} ${r.route}${r.query.slice(0, 80)}: ${String(error)}`,
+              `request failed: ${r.method} ${r.route}${r.query.slice(0, 80)} (body ${r.body?.length ?? 'none'}, key ${r.headers.auth === KEY ? 'valid' : 'invalid'}): ${String(error)} ${String((error as { cause?: unknown }).cause)}`,
             );
           }
           checkResponse(res.status, await res.text(), res.headers.get('content-type'), r.method);

@@ -185,6 +185,8 @@ export const configSchema = z
         headersTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
         /** ... and this long for the whole request, body included. */
         requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** An idle keep-alive connection stays open this long: longer than the proxies' in front. */
+        keepAliveTimeoutMs: z.number().int().min(1000).max(3_600_000).default(65_000),
       })
       .strict()
       .prefault({}),
@@ -287,6 +289,7 @@ const ENV: Array<[string, string[], (v: string) => unknown]> = [
   ['SGW_BODY_LIMIT_BYTES', ['limits', 'bodyLimitBytes'], int],
   ['SGW_HEADERS_TIMEOUT_MS', ['limits', 'headersTimeoutMs'], int],
   ['SGW_REQUEST_TIMEOUT_MS', ['limits', 'requestTimeoutMs'], int],
+  ['SGW_KEEP_ALIVE_TIMEOUT_MS', ['limits', 'keepAliveTimeoutMs'], int],
   ['SGW_BACKEND_TIMEOUT_MS', ['backendTimeoutMs'], int],
   ['SGW_SHUTDOWN_TIMEOUT_MS', ['shutdownTimeoutMs'], int],
   ['SGW_LOG_LEVEL', ['log', 'level'], str],

@@ -235,6 +235,32 @@ describe('the wire: Node-level refusals, 100-continue, pipelining', () => {
     expect(closed).toMatch(/\r\nConnection: close\r\n/i);
   });
 
+  it('keeps an idle keep-alive connection 65 s by default, longer than the proxies in front', async () => {
+    const res = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', (r) => r.includes('\r\n\r\n'));
+    expect(res).toMatch(/^HTTP\/1\.1 200 /);
+    expect(res).toMatch(/\r\nKeep-Alive: timeout=65\r\n/i);
+  });
+
+  it('SGW_KEEP_ALIVE_TIMEOUT_MS sets it, and the gateway then closes an idle connection itself', async () => {
+    const short = await startTestGateway({ SGW_KEEP_ALIVE_TIMEOUT_MS: '1000' });
+    try {
+      const { port } = new URL(short.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (d) => {
+        received += d.toString();
+      });
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      // Nothing more is sent: only the server's keep-alive timeout can end this connection.
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received).toMatch(/\r\nKeep-Alive: timeout=1\r\n/i);
+    } finally {
+      await short.shutdown();
+    }
+  });
+
   it('a declared Content-Length over the limit is 413 at once, before any body is sent', async () => {
     const head = `PUT /secrets HTTP/1.1\r\nHost: x\r\nX-API-Key: ${gw.key}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n`;
     const res = await raw(head);
