@@ -1,4 +1,3 @@
-
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PostgresAdapter } from '../src/index.ts';
 import { freshDatabase, lockRow, newAdapter, useCluster } from './helpers.ts';
