@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { GatewayProcess } from '@secret-gateway/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliOutput, isolatedEnv, sgw, startGroupsGateway, value } from './helpers.ts';
+import { cliOutput, isolatedEnv, markerRun, sgw, startGroupsGateway, value } from './helpers.ts';
 
 // The seed-003 workflow with the real gateway bin: its secret-groups API, a config file with subjects.
 
@@ -98,26 +95,17 @@ describe('against the gateway', () => {
     expect(run.stdout.trim()).toBe(createHash('sha256').update(`${ROTATED}\n${KEY}`).digest('hex'));
 
     // bob has no role on the group: to him it looks missing (the gateway's rule); the child never starts.
-    const marker = join(mkdtempSync(join(tmpdir(), 'sgw-cli-gw-')), 'started');
-    const denied = await sgw(
-      [
-        'run',
-        '--',
-        process.execPath,
-        '-e',
-        `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
-      ],
-      {
-        ...env,
-        SGW_TOKEN: BOB,
-        DB_PASSWORD: 'tfy-secret://acme:my-app:DB_PASSWORD',
-      },
-    );
+    const refused = markerRun();
+    const denied = await sgw(refused.argv, {
+      ...env,
+      SGW_TOKEN: BOB,
+      DB_PASSWORD: 'tfy-secret://acme:my-app:DB_PASSWORD',
+    });
     expect(denied.stderr).toContain(
       'DB_PASSWORD: tfy-secret://acme:my-app:DB_PASSWORD: no secret group acme:my-app (or this token has no role on it)',
     );
     expect(denied.code).toBe(5);
-    expect(existsSync(marker)).toBe(false);
+    expect(refused.started()).toBe(false);
 
     const reveal = await sgw(['secrets', 'get', 'acme:my-app:API_KEY', '--reveal'], env, { record: false });
     expect(reveal.stdout).toBe(KEY);

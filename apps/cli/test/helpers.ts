@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,24 @@ export const SGW = resolve(import.meta.dirname, '../bin/sgw.mjs');
 
 /** Everything any sgw run in this file printed (stdout and stderr), for the leak check. */
 export const cliOutput: string[] = [];
+
+/**
+ * `sgw run` of a child that only creates a marker file: `started()` tells whether sgw ever let it
+ * start (a refused reference must stop it before).
+ */
+export function markerRun(): { argv: string[]; started: () => boolean } {
+  const marker = join(mkdtempSync(join(tmpdir(), 'sgw-run-')), 'started');
+  return {
+    argv: [
+      'run',
+      '--',
+      process.execPath,
+      '-e',
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+    ],
+    started: () => existsSync(marker),
+  };
+}
 
 export interface SgwResult {
   code: number | null;

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeApi, startFakeApi } from './fake-api.ts';
-import { cliOutput, isolatedEnv, SGW, sgw, value } from './helpers.ts';
+import { cliOutput, isolatedEnv, markerRun, SGW, sgw, value } from './helpers.ts';
 
 // sgw run against a real HTTP server speaking the secret-groups API shapes.
 let api: FakeApi;
@@ -70,24 +70,15 @@ describe('sgw run', () => {
   });
 
   it('fails before the child starts, naming each unresolvable reference', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'sgw-run-')), 'started');
-    const r = await sgw(
-      [
-        'run',
-        '--',
-        process.execPath,
-        '-e',
-        `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
-      ],
-      {
-        ...env,
-        GOOD: 'tfy-secret://acme:app:DB_PASSWORD',
-        NO_KEY: 'tfy-secret://acme:app:MISSING',
-        NO_GROUP: 'tfy-secret://acme:nope:X',
-        BAD: 'tfy-secret://only-two:parts',
-      },
-    );
-    expect(existsSync(marker)).toBe(false);
+    const child = markerRun();
+    const r = await sgw(child.argv, {
+      ...env,
+      GOOD: 'tfy-secret://acme:app:DB_PASSWORD',
+      NO_KEY: 'tfy-secret://acme:app:MISSING',
+      NO_GROUP: 'tfy-secret://acme:nope:X',
+      BAD: 'tfy-secret://only-two:parts',
+    });
+    expect(child.started()).toBe(false);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('the command was not started');
     expect(r.stderr).toContain('NO_KEY: tfy-secret://acme:app:MISSING: group acme:app has no key MISSING');
@@ -97,22 +88,13 @@ describe('sgw run', () => {
   });
 
   it('reports permission denied for a 403, before the child starts', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'sgw-run-')), 'started');
-    const r = await sgw(
-      [
-        'run',
-        '--',
-        process.execPath,
-        '-e',
-        `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
-      ],
-      {
-        ...env,
-        SGW_TOKEN: api.tokens.denied,
-        DB_PASSWORD: 'tfy-secret://acme:app:DB_PASSWORD',
-      },
-    );
-    expect(existsSync(marker)).toBe(false);
+    const child = markerRun();
+    const r = await sgw(child.argv, {
+      ...env,
+      SGW_TOKEN: api.tokens.denied,
+      DB_PASSWORD: 'tfy-secret://acme:app:DB_PASSWORD',
+    });
+    expect(child.started()).toBe(false);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('permission denied for tfy-secret://acme:app:DB_PASSWORD');
   });

@@ -19,6 +19,28 @@ async function replica(url: string): Promise<{ adapter: PostgresAdapter; service
   return { adapter, service };
 }
 
+/**
+ * An adapter whose listener's server process is frozen (SIGSTOP: no answer, no error, as a half-open
+ * connection) until the adapter stops trusting it; then thawed, and back to listening.
+ */
+async function freezeListener(url: string, listenStaleMs: number): Promise<void> {
+  const adapter = newAdapter(url, { listenStaleMs });
+  open.push(adapter);
+  expect(await adapter.listening()).toBe(true);
+  adapter.externalChanges();
+  const [row] = await sql<{ pid: number }>(
+    url,
+    "SELECT pid FROM pg_stat_activity WHERE application_name = 'secret-gateway-listen' AND datname = current_database()",
+  );
+  process.kill(row?.pid as number, 'SIGSTOP');
+  try {
+    await until(() => adapter.externalChanges(), 10_000, 'the stale listener distrusted');
+  } finally {
+    process.kill(row?.pid as number, 'SIGCONT');
+  }
+  await until(() => adapter.listenerUp, 10_000, 'the listener back');
+}
+
 describe('read caches across replicas (LISTEN/NOTIFY)', () => {
   it('a write or delete on one replica stops the other serving the old value long before its cache TTL', async () => {
     const url = await freshDatabase(cluster());
@@ -90,23 +112,7 @@ describe('read caches across replicas (LISTEN/NOTIFY)', () => {
   it('a listener that shows no sign of life for listenStaleMs is not trusted (bounded staleness)', async () => {
     const url = await freshDatabase(cluster());
     // The heartbeat runs every listenStaleMs / 3 and gives the connection up after listenStaleMs unanswered.
-    const adapter = newAdapter(url, { listenStaleMs: 300 });
-    open.push(adapter);
-    expect(await adapter.listening()).toBe(true);
-    adapter.externalChanges();
-    // SIGSTOP freezes the listener's server process without closing its socket: nothing arrives,
-    // nothing reports an error (a half-open connection looks the same).
-    const [row] = await sql<{ pid: number }>(
-      url,
-      "SELECT pid FROM pg_stat_activity WHERE application_name = 'secret-gateway-listen' AND datname = current_database()",
-    );
-    process.kill(row?.pid as number, 'SIGSTOP');
-    try {
-      await until(() => adapter.externalChanges(), 10_000, 'the stale listener distrusted');
-    } finally {
-      process.kill(row?.pid as number, 'SIGCONT');
-    }
-    await until(() => adapter.listenerUp, 10_000, 'the listener back');
+    await freezeListener(url, 300);
   });
 
   it('sends one heartbeat at a time: an unanswered one is not joined by the next (pg 9 refuses that)', async () => {
@@ -134,21 +140,7 @@ describe('read caches across replicas (LISTEN/NOTIFY)', () => {
       .mockImplementation(counting as unknown as typeof pg.Client.prototype.query);
     try {
       // Heartbeats every 300 ms, given up after 900 ms unanswered: two more beats fall in that time.
-      const adapter = newAdapter(url, { listenStaleMs: 900 });
-      open.push(adapter);
-      expect(await adapter.listening()).toBe(true);
-      adapter.externalChanges();
-      const [row] = await sql<{ pid: number }>(
-        url,
-        "SELECT pid FROM pg_stat_activity WHERE application_name = 'secret-gateway-listen' AND datname = current_database()",
-      );
-      process.kill(row?.pid as number, 'SIGSTOP');
-      try {
-        await until(() => adapter.externalChanges(), 10_000, 'the stale listener distrusted');
-      } finally {
-        process.kill(row?.pid as number, 'SIGCONT');
-      }
-      await until(() => adapter.listenerUp, 10_000, 'the listener back');
+      await freezeListener(url, 900);
     } finally {
       spy.mockRestore();
     }

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import {
   AlreadyExistsError,
   BackendUnavailableError,
   SecretGatewayError,
   VersionConflictError,
 } from '@secret-gateway/core';
-import type { NewGroup } from '@secret-gateway/groups';
+import { type NewGroup, sampleGroup } from '@secret-gateway/groups';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METADATA_SCHEMA_VERSION, PostgresMetadataStore } from '../src/index.ts';
 import { freshDatabase, newAdapter, sql, until, useCluster } from './helpers.ts';
@@ -23,16 +22,7 @@ function replica(url: string, timeoutMs = 2000): PostgresMetadataStore {
   return store;
 }
 
-const group = (overrides: Partial<NewGroup> = {}): NewGroup => ({
-  tenant: 'acme',
-  name: `g-${randomBytes(4).toString('hex')}`,
-  integrationId: 'default',
-  collaborators: [{ subject: 'user:alice@example.com', roleId: 'secret-group-admin' }],
-  manifest: null,
-  createdBy: 'user:alice@example.com',
-  secrets: [],
-  ...overrides,
-});
+const group = (overrides: Partial<NewGroup> = {}): NewGroup => sampleGroup('acme', overrides);
 
 /** What `promise` rejected with (undefined when it resolved). */
 const rejection = (promise: Promise<unknown>) =>

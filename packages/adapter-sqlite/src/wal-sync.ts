@@ -1,16 +1,16 @@
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import { BackendUnavailableError } from '@secret-gateway/core';
 
 /**
  * fdatasync of a database's write-ahead log, for group commit: with `synchronous = NORMAL` SQLite
  * writes a commit to the WAL without syncing it, and this makes it durable from the libuv thread
  * pool instead of the event loop. SQLite keeps the WAL file (same inode) while any connection is
- * open, so one descriptor serves; it is reopened if the file was ever replaced.
+ * open, and the adapter's is open whenever this runs, so one descriptor, opened at the first sync
+ * (after the first commit made the file), serves.
  */
 export class WalSync {
   readonly #path: string;
   #fd: number | undefined;
-  #inode = -1;
 
   constructor(databaseFile: string) {
     this.#path = `${databaseFile}-wal`;
@@ -33,12 +33,7 @@ export class WalSync {
   }
 
   #descriptor(): number {
-    const inode = statSync(this.#path).ino;
-    if (this.#fd === undefined || inode !== this.#inode) {
-      this.close();
-      this.#fd = openSync(this.#path, 'r');
-      this.#inode = fstatSync(this.#fd).ino;
-    }
+    this.#fd ??= openSync(this.#path, 'r');
     return this.#fd;
   }
 }

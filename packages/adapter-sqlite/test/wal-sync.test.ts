@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { syncError, WalSync } from '../src/wal-sync.ts';
 import { tempDir } from './helpers.ts';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'fsync-child.ts');
@@ -60,5 +61,17 @@ describe('fsyncs of the write-ahead log (strace)', () => {
     const run = syncsOf('off', 3);
     expect(run.commits).toBe(0);
     expect(run.wal).toBeGreaterThanOrEqual(run.writes);
+  });
+
+  it('a WAL that cannot be synced fails as the store being unavailable, naming only the errno code', async () => {
+    const wal = new WalSync(join(tempDir(), 'missing', 'secrets.db'));
+    const failure = await wal.sync().then(
+      () => undefined,
+      (error: unknown) => syncError(error),
+    );
+    expect(failure).toMatchObject({ code: 'backend_unavailable' });
+    expect(failure?.message).toBe('SQLite store failed: fsync of the write-ahead log ENOENT');
+    expect(() => wal.syncNow()).toThrow(/ENOENT/);
+    wal.close();
   });
 });

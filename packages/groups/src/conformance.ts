@@ -45,6 +45,20 @@ export interface SuiteContext {
 }
 
 /** ISO 8601, UTC, with milliseconds: what `Date.prototype.toISOString` gives. */
+/** A new group with a random name, created by alice (its admin), no keys: tests override what they need. */
+export function sampleGroup(tenant: string, overrides: Partial<NewGroup> = {}): NewGroup {
+  return {
+    tenant,
+    name: `group-${randomBytes(4).toString('hex')}`,
+    integrationId: 'default',
+    collaborators: [{ subject: 'user:alice@example.com', roleId: 'secret-group-admin' }],
+    manifest: null,
+    createdBy: 'user:alice@example.com',
+    secrets: [],
+    ...overrides,
+  };
+}
+
 export const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
@@ -85,16 +99,7 @@ function createContext(runner: Runner, options: MetadataStoreConformanceOptions)
       return current;
     },
     freshTenant: () => `t${randomBytes(6).toString('hex')}`,
-    newGroup: (tenant, overrides = {}) => ({
-      tenant,
-      name: `group-${randomBytes(4).toString('hex')}`,
-      integrationId: 'default',
-      collaborators: [{ subject: 'user:alice@example.com', roleId: 'secret-group-admin' }],
-      manifest: null,
-      createdBy: 'user:alice@example.com',
-      secrets: [],
-      ...overrides,
-    }),
+    newGroup: sampleGroup,
     test: (title, fn) => runner.it(title, fn, options.timeoutMs),
     rejects: async (promise, type, code) => {
       const error = await promise.then(

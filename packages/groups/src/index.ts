@@ -3,6 +3,7 @@ export {
   type MetadataStoreConformanceOptions,
   type Runner,
   runMetadataStoreConformance,
+  sampleGroup,
 } from './conformance.ts';
 export * from './memory-store.ts';
 export { checkPage, newId } from './records.ts';

@@ -4,7 +4,6 @@ import {
   AlreadyExistsError,
   BackendError,
   BackendUnavailableError,
-  InvalidRequestError,
   ResourceNotFoundError,
   SecretGatewayError,
   VersionConflictError,
